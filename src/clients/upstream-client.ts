@@ -1,0 +1,311 @@
+/**
+ * The client of the system of record (openapi/upstream.yaml), on an undici connection pool.
+ *
+ * - Timeouts far below undici's 300 s defaults: a slow upstream must not hold our requests hostage.
+ * - Retries with exponential backoff (full jitter) and Retry-After, for idempotent calls only:
+ *   a POST is retried only when it carries an Idempotency-Key the upstream deduplicates on.
+ * - Every answer is parsed with the zod models; a malformed one is an UpstreamInvalidResponseError
+ *   that names the field, never a NaN further down.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyBaseLogger } from 'fastify';
+import { Pool, errors as undiciErrors } from 'undici';
+import type { z } from 'zod';
+import type { Config } from '../config.ts';
+import { type FieldIssue, UpstreamInvalidResponseError, UpstreamUnavailableError } from '../errors.ts';
+import {
+  UpstreamBulkResult,
+  type UpstreamProductInput,
+  UpstreamProducts,
+  type UpstreamSaleLine,
+  UpstreamSalesPage,
+  UpstreamStock,
+  UpstreamStores,
+} from '../models/upstream.ts';
+
+export type UpstreamConfig = Config['upstream'];
+
+const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+const MAX_ISSUES_REPORTED = 10;
+
+export interface UpstreamClientDeps {
+  config: UpstreamConfig;
+  logger: FastifyBaseLogger;
+  /** injectable for tests; defaults to Math.random */
+  random?: () => number;
+}
+
+interface CallOptions<S extends z.ZodType> {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string | number>;
+  body?: unknown;
+  schema: S;
+  /** retried on transient failures only when true */
+  idempotent: boolean;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** override the retry budget (e.g. 0 for readiness probes) */
+  retries?: number;
+  headersTimeoutMs?: number;
+}
+
+/** Turns zod issues into `content[17].amount: expected number, received string` lines. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
+  return issues.slice(0, MAX_ISSUES_REPORTED).map((issue) => ({
+    path: formatPath(issue.path),
+    message: issue.message,
+  }));
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return undefined;
+  if (/^\d+$/.test(raw.trim())) return Number(raw.trim()) * 1000;
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function isTimeout(err: unknown): boolean {
+  return (
+    err instanceof undiciErrors.ConnectTimeoutError ||
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError
+  );
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: string }).code;
+    return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}
+
+export function createUpstreamClient({ config, logger, random = Math.random }: UpstreamClientDeps) {
+  const base = new URL(config.url);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const pool = new Pool(base.origin, {
+    connections: config.connections,
+    connect: { timeout: config.connectTimeoutMs },
+    headersTimeout: config.headersTimeoutMs,
+    bodyTimeout: config.bodyTimeoutMs,
+    keepAliveTimeout: 10_000,
+  });
+  const authHeaders: Record<string, string> = config.token ? { authorization: `Bearer ${config.token}` } : {};
+
+  function backoffMs(attempt: number, retryAfterMs: number | undefined): number {
+    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, config.retryMaxMs);
+    const ceiling = Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** attempt);
+    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  }
+
+  async function call<S extends z.ZodType>(opts: CallOptions<S>): Promise<z.output<S>> {
+    const qs = opts.query
+      ? `?${new URLSearchParams(Object.entries(opts.query).map(([k, v]): [string, string] => [k, String(v)])).toString()}`
+      : '';
+    const path = `${basePath}${opts.path}${qs}`;
+    const what = `${opts.method} ${opts.path}${qs}`;
+    const maxRetries = opts.idempotent ? (opts.retries ?? config.retries) : 0;
+    let lastError = '';
+    let timedOut = false;
+
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now();
+      let retryAfterMs: number | undefined;
+      try {
+        const res = await pool.request({
+          method: opts.method,
+          path,
+          headers: {
+            accept: 'application/json',
+            ...authHeaders,
+            ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...opts.headers,
+          },
+          body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+          signal: opts.signal,
+          headersTimeout: opts.headersTimeoutMs ?? config.headersTimeoutMs,
+        });
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          const text = await res.body.text();
+          logger.debug(
+            { upstream: what, status: res.statusCode, ms: Math.round(performance.now() - started) },
+            'upstream call',
+          );
+          return parseAnswer(what, text, opts.schema);
+        }
+        await res.body.dump().catch(() => {});
+        lastError = `answered HTTP ${res.statusCode}`;
+        if (res.statusCode === 401 || res.statusCode === 403) {
+          throw new UpstreamUnavailableError(
+            `${what} answered HTTP ${res.statusCode}: the system of record refused our credentials (check UPSTREAM_TOKEN)`,
+          );
+        }
+        if (!RETRYABLE_STATUS.has(res.statusCode)) {
+          throw new UpstreamUnavailableError(`${what} answered HTTP ${res.statusCode}`);
+        }
+        retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+        timedOut = false;
+      } catch (err) {
+        if (err instanceof UpstreamInvalidResponseError || err instanceof UpstreamUnavailableError) throw err;
+        if (opts.signal?.aborted) throw err;
+        lastError = errorMessage(err);
+        timedOut = isTimeout(err);
+      }
+
+      if (attempt >= maxRetries) {
+        const tries = attempt + 1;
+        throw new UpstreamUnavailableError(
+          `${what} failed after ${tries} attempt${tries > 1 ? 's' : ''}: ${lastError}`,
+          { timeout: timedOut },
+        );
+      }
+      const wait = backoffMs(attempt, retryAfterMs);
+      logger.warn(
+        { upstream: what, attempt: attempt + 1, waitMs: wait, reason: lastError },
+        'upstream retry',
+      );
+      await sleep(wait, undefined, { signal: opts.signal });
+    }
+  }
+
+  function parseAnswer<S extends z.ZodType>(what: string, text: string, schema: S): z.output<S> {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new UpstreamInvalidResponseError(`${what} answered with a body that is not JSON`, [
+        { path: '(root)', message: `not JSON: ${JSON.stringify(text.slice(0, 80))}` },
+      ]);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issues = describeIssues(parsed.error.issues);
+      const first = issues[0];
+      throw new UpstreamInvalidResponseError(
+        `${what} answered with data that does not match the upstream contract` +
+          (first ? `: ${first.path}: ${first.message}` : ''),
+        issues,
+      );
+    }
+    return parsed.data;
+  }
+
+  async function getSalesPage(from: string, to: string, page: number, signal?: AbortSignal) {
+    const answer = await call({
+      method: 'GET',
+      path: '/sales',
+      query: { from, to, page, size: config.pageSize },
+      schema: UpstreamSalesPage,
+      idempotent: true,
+      signal,
+    });
+    if (answer.number !== page) {
+      throw new UpstreamInvalidResponseError(`GET /sales page ${page} answered page ${answer.number}`, [
+        { path: 'number', message: `expected ${page}, got ${answer.number}` },
+      ]);
+    }
+    return answer;
+  }
+
+  /**
+   * Yields the pages of a window in order. The first page says how many there are; the rest are
+   * fetched with at most `pageConcurrency` requests in flight, a few pages ahead of the consumer, so
+   * a consumer that streams (an XLSX of raw lines) never holds the whole window in memory.
+   */
+  async function* salesPages(from: string, to: string, signal?: AbortSignal) {
+    const first = await getSalesPage(from, to, 0, signal);
+    yield first;
+    const total = first.totalPages;
+    const inFlight = new Map<number, Promise<z.output<typeof UpstreamSalesPage>>>();
+    let next = 1;
+    const fill = () => {
+      while (next < total && inFlight.size < config.pageConcurrency) {
+        const p = getSalesPage(from, to, next, signal);
+        // The consumer awaits it in order; avoid an unhandled rejection if it stops early.
+        p.catch(() => {});
+        inFlight.set(next, p);
+        next++;
+      }
+    };
+    try {
+      for (let page = 1; page < total; page++) {
+        fill();
+        const current = inFlight.get(page);
+        if (!current) break;
+        const answer = await current;
+        inFlight.delete(page);
+        yield answer;
+      }
+    } finally {
+      inFlight.clear();
+    }
+  }
+
+  return {
+    baseUrl: config.url,
+
+    getStores: (signal?: AbortSignal) =>
+      call({ method: 'GET', path: '/stores', schema: UpstreamStores, idempotent: true, signal }),
+
+    getProducts: (signal?: AbortSignal) =>
+      call({ method: 'GET', path: '/products', schema: UpstreamProducts, idempotent: true, signal }),
+
+    getStock: (signal?: AbortSignal) =>
+      call({ method: 'GET', path: '/stock', schema: UpstreamStock, idempotent: true, signal }),
+
+    salesPages,
+
+    /** Every sale line of a window [from, to] (inclusive business days), all pages. */
+    async getSales(from: string, to: string, signal?: AbortSignal): Promise<UpstreamSaleLine[]> {
+      const lines: UpstreamSaleLine[] = [];
+      for await (const page of salesPages(from, to, signal)) {
+        for (const line of page.content) lines.push(line);
+      }
+      return lines;
+    },
+
+    /**
+     * Upserts products. Retried on transient failures only with an idempotency key, which the
+     * upstream uses to answer a repeated chunk without applying it twice.
+     */
+    bulkUpsertProducts: (items: UpstreamProductInput[], options: { idempotencyKey?: string } = {}) =>
+      call({
+        method: 'POST',
+        path: '/products/bulk',
+        body: items,
+        schema: UpstreamBulkResult,
+        idempotent: options.idempotencyKey !== undefined,
+        headers: options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {},
+      }),
+
+    /** One quick call, no retries: is the system of record reachable and does it accept our token? */
+    async ping(): Promise<void> {
+      await call({
+        method: 'GET',
+        path: '/stores',
+        schema: UpstreamStores,
+        idempotent: true,
+        retries: 0,
+        headersTimeoutMs: Math.min(2_000, config.headersTimeoutMs),
+      });
+    },
+
+    async close(): Promise<void> {
+      await pool.close();
+    },
+  };
+}
+
+export type UpstreamClient = ReturnType<typeof createUpstreamClient>;

@@ -1,0 +1,243 @@
+/**
+ * The one place that reads the environment. Everything else receives a typed `Config`.
+ *
+ * A bad value stops the process at start-up with a message naming the variable: a service that
+ * starts with a typo in its configuration fails later, at 3 a.m., in a less obvious way.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+export const ROLES = ['viewer', 'analyst', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiKeyEntry {
+  /** sha256 of the key, hex; plain keys are hashed at load so only hashes stay in memory */
+  hash: string;
+  role: Role;
+}
+
+const intFrom = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const booleanFlag = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? def : v === 'true' || v === '1' || v === 'yes'));
+
+const csv = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** `key:role` pairs, comma-separated; a key may be given hashed as `sha256=<64 hex>`. */
+const apiKeys = z.string({ error: 'is required: comma-separated key:role pairs' }).transform((raw, ctx) => {
+  const entries: ApiKeyEntry[] = [];
+  for (const [i, part] of raw.split(',').entries()) {
+    const item = part.trim();
+    if (!item) continue;
+    const sep = item.lastIndexOf(':');
+    const key = sep > 0 ? item.slice(0, sep) : '';
+    const role = sep > 0 ? item.slice(sep + 1) : '';
+    if (!key || !(ROLES as readonly string[]).includes(role)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${i + 1} must be key:role with role one of ${ROLES.join(', ')}`,
+      });
+      continue;
+    }
+    let hash: string;
+    if (key.startsWith('sha256=')) {
+      hash = key.slice('sha256='.length).toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(hash)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${i + 1}: sha256= must be followed by 64 hex digits`,
+        });
+        continue;
+      }
+    } else {
+      if (key.length < 8) {
+        ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: a key must have at least 8 characters` });
+        continue;
+      }
+      hash = sha256Hex(key);
+    }
+    entries.push({ hash, role: role as Role });
+  }
+  if (entries.length === 0)
+    ctx.addIssue({ code: 'custom', message: 'at least one key:role pair is required' });
+  return entries;
+});
+
+const url = (protocols: string[]) =>
+  z.url().refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), {
+    message: `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL`,
+  });
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as Europe/Paris' },
+);
+
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: intFrom(8080, 0, 65535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: booleanFlag(false),
+  SHUTDOWN_TIMEOUT_MS: intFrom(10_000, 100, 120_000),
+
+  UPSTREAM_URL: url(['http:', 'https:']),
+  UPSTREAM_TOKEN: z.string().min(1).optional(),
+  UPSTREAM_CONNECTIONS: intFrom(16, 1, 512),
+  UPSTREAM_CONNECT_TIMEOUT_MS: intFrom(2_000, 50, 60_000),
+  UPSTREAM_HEADERS_TIMEOUT_MS: intFrom(10_000, 50, 120_000),
+  UPSTREAM_BODY_TIMEOUT_MS: intFrom(30_000, 50, 300_000),
+  UPSTREAM_RETRIES: intFrom(3, 0, 10),
+  UPSTREAM_RETRY_BASE_MS: intFrom(200, 1, 10_000),
+  UPSTREAM_RETRY_MAX_MS: intFrom(5_000, 1, 60_000),
+  UPSTREAM_PAGE_SIZE: intFrom(2_000, 1, 100_000),
+  UPSTREAM_PAGE_CONCURRENCY: intFrom(4, 1, 64),
+
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]*$/, 'may hold only letters, digits and : _ . -')
+    .default('salesflow:'),
+  REDIS_COMMAND_TIMEOUT_MS: intFrom(500, 10, 30_000),
+
+  CACHE_TTL_SECONDS: intFrom(300, 1, 86_400 * 30),
+  CACHE_STALE_SECONDS: intFrom(86_400, 0, 86_400 * 30),
+  CACHE_MAX_MB: intFrom(256, 1, 65_536),
+
+  API_KEYS: apiKeys,
+  CORS_ORIGINS: csv,
+  RATE_LIMIT_MAX: intFrom(600, 1, 1_000_000),
+  RATE_LIMIT_WINDOW_SECONDS: intFrom(60, 1, 86_400),
+  BODY_LIMIT_BYTES: intFrom(1_048_576, 1_024, 1_073_741_824),
+
+  BUSINESS_TZ: timeZone.default('Europe/Paris'),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+type ParsedEnv = z.output<typeof EnvSchema>;
+
+export interface Config {
+  env: ParsedEnv['NODE_ENV'];
+  host: string;
+  port: number;
+  logLevel: ParsedEnv['LOG_LEVEL'];
+  trustProxy: boolean;
+  shutdownTimeoutMs: number;
+  upstream: {
+    url: string;
+    token: string | undefined;
+    connections: number;
+    connectTimeoutMs: number;
+    headersTimeoutMs: number;
+    bodyTimeoutMs: number;
+    retries: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    pageSize: number;
+    pageConcurrency: number;
+  };
+  redis: { url: string; keyPrefix: string; commandTimeoutMs: number } | undefined;
+  /** 'shared' when REDIS_URL is set: Redis cache, BullMQ queue, separate workers */
+  mode: 'embedded' | 'shared';
+  cache: { ttlMs: number; staleTtlMs: number; maxBytes: number };
+  auth: { apiKeys: ApiKeyEntry[] };
+  http: {
+    corsOrigins: string[];
+    rateLimitMax: number;
+    rateLimitWindowMs: number;
+    bodyLimitBytes: number;
+  };
+  businessTz: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}\n` +
+        'See .env.example for every variable and its default.',
+    );
+  }
+}
+
+/** Parses an environment (process.env by default, only in entrypoints) into a Config, or throws ConfigError. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset" for optional values: `FOO=` in a .env file should not be a URL error.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(environment)'),
+        message: issue.message,
+      })),
+    );
+  }
+  const e = parsed.data;
+  if (e.UPSTREAM_RETRY_MAX_MS < e.UPSTREAM_RETRY_BASE_MS) {
+    throw new ConfigError([
+      { variable: 'UPSTREAM_RETRY_MAX_MS', message: 'must be at least UPSTREAM_RETRY_BASE_MS' },
+    ]);
+  }
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    upstream: {
+      url: e.UPSTREAM_URL,
+      token: e.UPSTREAM_TOKEN,
+      connections: e.UPSTREAM_CONNECTIONS,
+      connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
+      headersTimeoutMs: e.UPSTREAM_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: e.UPSTREAM_BODY_TIMEOUT_MS,
+      retries: e.UPSTREAM_RETRIES,
+      retryBaseMs: e.UPSTREAM_RETRY_BASE_MS,
+      retryMaxMs: e.UPSTREAM_RETRY_MAX_MS,
+      pageSize: e.UPSTREAM_PAGE_SIZE,
+      pageConcurrency: e.UPSTREAM_PAGE_CONCURRENCY,
+    },
+    redis: e.REDIS_URL
+      ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
+      : undefined,
+    mode: e.REDIS_URL ? 'shared' : 'embedded',
+    cache: {
+      ttlMs: e.CACHE_TTL_SECONDS * 1000,
+      staleTtlMs: e.CACHE_STALE_SECONDS * 1000,
+      maxBytes: e.CACHE_MAX_MB * 1024 * 1024,
+    },
+    auth: { apiKeys: e.API_KEYS },
+    http: {
+      corsOrigins: e.CORS_ORIGINS,
+      rateLimitMax: e.RATE_LIMIT_MAX,
+      rateLimitWindowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    },
+    businessTz: e.BUSINESS_TZ,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The OpenAPI document, built from the routes' zod schemas: served at /openapi.json, browsable at
+ * /docs, committed as openapi/openapi.json (npm run openapi; a test fails when it is stale).
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { PROBLEM_CONTENT_TYPE } from './problem.ts';
+
+export const API_VERSION = '0.1.0';
+
+const PROBLEM_DESCRIPTIONS: Record<string, string> = {
+  '400': 'Invalid request: `errors[]` names every bad field',
+  '401': 'No valid API key',
+  '403': 'The key’s role is too low',
+  '404': 'Not found',
+  '413': 'Payload too large',
+  '415': 'Unsupported media type',
+  '422': 'Understood, but cannot be processed',
+  '429': 'Rate limit exceeded (see Retry-After)',
+  '502': 'The system of record failed or sent an invalid answer',
+  '503': 'A dependency is unavailable',
+  '504': 'The system of record timed out',
+};
+
+type Json = Record<string, unknown>;
+
+function removeUnreferencedInputSchemas(doc: Json): Json {
+  const schemas = (doc.components as { schemas?: Record<string, unknown> } | undefined)?.schemas;
+  if (!schemas) return doc;
+  // zod emits an input and an output variant of every named schema; keep only the variants in use
+  // (repeat: removing one can leave another unreferenced).
+  for (let removed = true; removed; ) {
+    removed = false;
+    const text = JSON.stringify(doc);
+    for (const name of Object.keys(schemas)) {
+      const refs = text.split(`"#/components/schemas/${name}"`).length - 1;
+      const selfRefs = JSON.stringify(schemas[name]).split(`"#/components/schemas/${name}"`).length - 1;
+      if (name.endsWith('Input') && refs === selfRefs) {
+        delete schemas[name];
+        removed = true;
+      }
+    }
+  }
+  return doc;
+}
+
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'SalesFlow Analytics API',
+        version: API_VERSION,
+        description:
+          'Analytics, forecasts, imports and reports in front of a retail system of record.\n\n' +
+          '**Authentication**: an API key, as `X-API-Key: <key>` or `Authorization: Bearer <key>`; ' +
+          'roles are viewer < analyst < admin.\n\n' +
+          '**Errors**: every error is an RFC 9457 `application/problem+json` document with `type`, ' +
+          '`title`, `status`, `detail`, `instance`, `requestId`, and `errors[]` naming each bad field.',
+      },
+      tags: [
+        { name: 'catalog', description: 'Stores and products of the system of record' },
+        { name: 'operations', description: 'Health and readiness' },
+      ],
+      components: {
+        securitySchemes: {
+          ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          Bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+    transform: (input) => {
+      const out = jsonSchemaTransform(input);
+      const schema = out.schema as Json;
+      const role = (input.route.config as { role?: string } | undefined)?.role;
+      if (role) {
+        schema.security = [{ ApiKey: [] }, { Bearer: [] }];
+        schema.description = `${schema.description ? `${schema.description}\n\n` : ''}Requires the **${role}** role.`;
+      }
+      const responses = schema.response as Record<string, Json> | undefined;
+      for (const [status, body] of Object.entries(responses ?? {})) {
+        if (Number(status) >= 400 && responses) {
+          responses[status] = {
+            description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem',
+            content: { [PROBLEM_CONTENT_TYPE.split(';')[0] as string]: { schema: body } },
+          };
+        }
+      }
+      return out;
+    },
+    transformObject: (input) => removeUnreferencedInputSchemas(jsonSchemaTransformObject(input) as Json),
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
+    app.swagger(),
+  );
+}
