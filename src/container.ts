@@ -1,0 +1,67 @@
+/**
+ * Wires clients and services in one place. Entry points (server, worker, scripts) call
+ * `createContainer`; tests may pass overrides (e.g. a cache with a private Redis).
+ * Nothing here runs at import time.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Cache } from './clients/cache/cache-types.ts';
+import { createMemoryCache } from './clients/cache/memory-cache.ts';
+import { createRedisCache } from './clients/cache/redis-cache.ts';
+import { createRedisConnection } from './clients/redis.ts';
+import { createUpstreamClient, type UpstreamClient } from './clients/upstream-client.ts';
+import type { Config } from './config.ts';
+import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
+import { type HealthService, healthServiceFactory } from './services/health-service.ts';
+
+export interface Container {
+  config: Config;
+  redis: Redis | undefined;
+  cache: Cache;
+  upstream: UpstreamClient;
+  catalog: CatalogService;
+  health: HealthService;
+  close(): Promise<void>;
+}
+
+export interface ContainerOverrides {
+  cache?: Cache;
+  upstream?: UpstreamClient;
+}
+
+export function createContainer(
+  config: Config,
+  logger: FastifyBaseLogger,
+  overrides: ContainerOverrides = {},
+): Container {
+  const redis =
+    config.redis && !overrides.cache
+      ? createRedisConnection({ ...config.redis, role: 'request', logger, name: 'salesflow-api' })
+      : undefined;
+  const cache =
+    overrides.cache ??
+    (config.redis && redis
+      ? createRedisCache({
+          redis,
+          keyPrefix: `${config.redis.keyPrefix}cache:`,
+          commandTimeoutMs: config.redis.commandTimeoutMs,
+          logger,
+        })
+      : createMemoryCache({ maxBytes: config.cache.maxBytes, logger }));
+  const upstream = overrides.upstream ?? createUpstreamClient({ config: config.upstream, logger });
+  const catalog = catalogServiceFactory({ upstream, cache, config });
+  const health = healthServiceFactory({ upstream, cache, mode: config.mode });
+
+  return {
+    config,
+    redis,
+    cache,
+    upstream,
+    catalog,
+    health,
+    async close() {
+      await Promise.allSettled([upstream.close(), cache.close()]);
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
