@@ -34,8 +34,15 @@ test('two API instances share one Redis cache: the second is served without an u
 test('Redis down: requests still answer from the upstream, quickly; /ready names Redis', async (t) => {
   if (!redis.kill || !redis.restart) return t.skip('needs a private redis-server to stop it');
   const up = await startServer(t, (_req, res) => json(res, 200, stores));
-  const app = await build(t, { UPSTREAM_URL: up.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix('app') });
-  assert.equal((await app.inject({ url: '/api/v1/catalog/stores', headers: auth('viewer') })).statusCode, 200);
+  const app = await build(t, {
+    UPSTREAM_URL: up.url,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: uniquePrefix('app'),
+  });
+  assert.equal(
+    (await app.inject({ url: '/api/v1/catalog/stores', headers: auth('viewer') })).statusCode,
+    200,
+  );
 
   await redis.kill();
   try {
