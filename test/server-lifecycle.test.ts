@@ -59,7 +59,7 @@ test('SIGTERM: in-flight requests finish, then the process exits cleanly', async
 
   const res = await inFlight;
   assert.equal(res.status, 200, 'the in-flight request completed');
-  assert.equal((await res.json()).total, 1);
+  assert.equal(((await res.json()) as { total: number }).total, 1);
   const [code] = await exited;
   assert.equal(code, 0, stderr);
   await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'no longer accepting');

@@ -1,0 +1,122 @@
+/**
+ * Calendar and time-zone helpers. Business days are handled as integer day numbers (days since
+ * 1970-01-01 in the proleptic Gregorian calendar) so that ranges, weekdays and map keys are cheap.
+ */
+
+const DAY_MS = 86_400_000;
+
+/** `YYYY-MM-DD` → day number, or undefined when the text is not a real calendar date. */
+export function parseDay(text: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return undefined;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const ms = Date.UTC(y, mo - 1, d);
+  const back = new Date(ms);
+  // Date.UTC silently rolls 2026-02-30 over to March: reject anything that does not round-trip.
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d)
+    return undefined;
+  return ms / DAY_MS;
+}
+
+export function formatDay(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday). */
+export function weekday(day: number): number {
+  return (((day + 4) % 7) + 7) % 7;
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface LocalParts {
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** minutes east of UTC */
+  offset: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+/** Wall-clock date and time of an instant in `tz`, with that instant's UTC offset. */
+export function localParts(epochMs: number, tz: string): LocalParts {
+  const p: Record<string, number> = {};
+  for (const part of formatter(tz).formatToParts(new Date(epochMs))) {
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
+  }
+  const y = p.year ?? 1970;
+  const mo = p.month ?? 1;
+  const d = p.day ?? 1;
+  const h = p.hour ?? 0;
+  const mi = p.minute ?? 0;
+  const s = p.second ?? 0;
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
+  const wholeSeconds = Math.floor(epochMs / 1000) * 1000;
+  return {
+    day: Math.floor(wall / DAY_MS),
+    hour: h,
+    minute: mi,
+    second: s,
+    offset: Math.round((wall - wholeSeconds) / 60_000),
+  };
+}
+
+/** UTC offset (minutes) in force at `minuteOfDay` local time on `day`. */
+export function offsetOnDay(day: number, tz: string, minuteOfDay = 12 * 60): number {
+  const wall = day * DAY_MS + minuteOfDay * 60_000;
+  // Two rounds settle the offset except inside a DST gap, where either answer is acceptable.
+  const first = localParts(wall, tz).offset;
+  return localParts(wall - first * 60_000, tz).offset;
+}
+
+export function formatOffset(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+}
+
+export function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+export function todayIn(tz: string): number {
+  return localParts(Date.now(), tz).day;
+}
+
+/** An instant rendered as local ISO-8601 with its offset, e.g. `2026-03-29T10:15:00+02:00`. */
+export function formatLocalIso(epochMs: number, tz: string): { day: number; iso: string } {
+  const p = localParts(epochMs, tz);
+  const ms = ((epochMs % 1000) + 1000) % 1000;
+  const frac = ms === 0 ? '' : `.${String(ms).padStart(3, '0')}`;
+  const iso = `${formatDay(p.day)}T${pad2(p.hour)}:${pad2(p.minute)}:${pad2(p.second)}${frac}${formatOffset(p.offset)}`;
+  return { day: p.day, iso };
+}

@@ -1,0 +1,74 @@
+/**
+ * `npm run demo`: the sample system of record and the API in front of it, embedded mode, demo keys.
+ * Ports: PORT (default 8080) and SAMPLE_UPSTREAM_PORT (default 8081); a busy port falls back to a
+ * free one, and the addresses printed are the real ones.
+ */
+import { createServer } from 'node:net';
+import { createSampleUpstream } from '../sample-upstream/server.ts';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+
+const DEMO_KEYS = { viewer: 'demo-viewer-key', analyst: 'demo-analyst-key', admin: 'demo-admin-key' };
+
+/** The wanted port when it is free, else 0 (the OS picks one); the demo prints the real address. */
+async function portOrFallback(port: number): Promise<number> {
+  const probe = createServer();
+  const free = await new Promise<boolean>((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+  if (!free) console.warn(`port ${port} is busy; using a free port instead`);
+  return free ? port : 0;
+}
+
+const seed = 42;
+const upstream = await createSampleUpstream({
+  port: await portOrFallback(Number(process.env.SAMPLE_UPSTREAM_PORT ?? 8081)),
+  seed,
+  logger: false,
+});
+
+const config = loadConfig({
+  ...process.env,
+  UPSTREAM_URL: upstream.url,
+  API_KEYS: Object.entries(DEMO_KEYS)
+    .map(([role, key]) => `${key}:${role}`)
+    .join(','),
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  CORS_ORIGINS: process.env.CORS_ORIGINS ?? 'http://localhost:3000,http://localhost:5173',
+  REDIS_URL: process.env.REDIS_URL ?? '',
+});
+
+const api = await buildApp(config);
+await api.listen({ host: '127.0.0.1', port: await portOrFallback(config.port) });
+const address = api.server.address();
+const apiPort = typeof address === 'object' && address ? address.port : config.port;
+const base = `http://localhost:${apiPort}`;
+
+const summary = upstream.dataset.summary();
+
+console.log(`
+SalesFlow Analytics demo (${config.mode} mode)
+
+  Swagger UI       ${base}/docs
+  OpenAPI          ${base}/openapi.json
+  Sample upstream  ${upstream.url}  
+                   ${summary}
+  API keys         ${DEMO_KEYS.viewer} (viewer), ${DEMO_KEYS.analyst} (analyst), ${DEMO_KEYS.admin} (admin)
+
+Try:
+  curl -s -H 'X-API-Key: ${DEMO_KEYS.viewer}' ${base}/api/v1/catalog/stores
+
+Press Ctrl-C to stop.
+`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    await api.close();
+    await upstream.close();
+    process.exit(0);
+  });
+}

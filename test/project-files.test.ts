@@ -1,0 +1,69 @@
+/** The files operators and other teams read must stay true to the code. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { renderOpenApi } from '../scripts/openapi-document.ts';
+import { EnvSchema } from '../src/config.ts';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+
+test('openapi/openapi.json is up to date (run `npm run openapi` after changing a route)', async () => {
+  const committed = readFileSync('openapi/openapi.json', 'utf8');
+  assert.equal(committed, await renderOpenApi(), 'openapi/openapi.json is stale: run `npm run openapi`');
+});
+
+test('docker-compose.yml parses and every command it runs exists in package.json', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+    services: Record<string, { command?: string[]; image?: string; build?: unknown }>;
+  };
+  assert.deepEqual(Object.keys(compose.services).sort(), ['api', 'redis', 'sample-upstream', 'worker']);
+  for (const [name, service] of Object.entries(compose.services)) {
+    if (service.image) continue;
+    assert.ok(service.build, `${name} builds the image`);
+    const cmd = service.command;
+    assert.ok(Array.isArray(cmd) && cmd[0] === 'npm', `${name} runs an npm script`);
+    const script = cmd[1] === 'run' ? cmd[2] : cmd[1];
+    assert.ok(script && pkg.scripts[script], `${name}: npm script "${script}" exists in package.json`);
+  }
+});
+
+test('.env.example lists every configuration variable, and nothing else', () => {
+  const listed = new Set(
+    readFileSync('.env.example', 'utf8')
+      .split('\n')
+      .map((l) => /^([A-Z][A-Z0-9_]*)=/.exec(l)?.[1])
+      .filter((v): v is string => Boolean(v)),
+  );
+  const known = new Set(Object.keys(EnvSchema.shape));
+  assert.deepEqual(
+    [...known].filter((v) => !listed.has(v)),
+    [],
+    'missing from .env.example',
+  );
+  assert.deepEqual(
+    [...listed].filter((v) => !known.has(v)),
+    [],
+    'in .env.example but unknown to the config',
+  );
+});
+
+test('openapi/upstream.yaml documents every upstream call the client makes', () => {
+  const doc = parse(readFileSync('openapi/upstream.yaml', 'utf8')) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+  );
+  const client = readFileSync('src/clients/upstream-client.ts', 'utf8');
+  const used = [...client.matchAll(/method: '(GET|POST)',\s*path: '([^']+)'/g)].map((m) => `${m[1]} ${m[2]}`);
+  assert.ok(used.length >= 5);
+  for (const op of used) assert.ok(ops.includes(op), `${op} is in openapi/upstream.yaml`);
+});
+
+test('the README quick start is the two commands CI relies on', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  assert.match(readme, /npm install && npm run demo/);
+  assert.match(readme, /\nnpm test\n/);
+  assert.match(readFileSync('.ci/run', 'utf8'), /\nnpm test\n/);
+});
