@@ -298,3 +298,16 @@ test('Swagger UI and the OpenAPI document are served', async (t) => {
   assert.equal(ui.statusCode, 200);
   assert.match(ui.body, /swagger/i);
 });
+
+test('200 concurrent requests for a cold catalog make one upstream call', async (t) => {
+  const up = await startServer(t, async (_req, res) => {
+    await new Promise((r) => setTimeout(r, 100));
+    json(res, 200, stores);
+  });
+  const app = await build(t, { UPSTREAM_URL: up.url, RATE_LIMIT_MAX: '1000' });
+  const answers = await Promise.all(
+    Array.from({ length: 200 }, () => app.inject({ url: '/api/v1/catalog/stores', headers: auth('viewer') })),
+  );
+  assert.ok(answers.every((r) => r.statusCode === 200 && r.json().total === 2));
+  assert.equal(up.requests.length, 1);
+});
