@@ -19,7 +19,7 @@ import {
   type StockItem,
   type Store,
 } from './dataset.ts';
-import { formatDay, formatLocalIso, isValidTimeZone } from './time.ts';
+import { formatDay, formatLocalIso, isValidTimeZone } from '../src/lib/calendar.ts';
 
 export class CsvDataError extends Error {
   override readonly name = 'CsvDataError';

@@ -16,7 +16,7 @@ import {
   type StockItem,
   type Store,
 } from './dataset.ts';
-import { formatDay, formatOffset, offsetOnDay, parseDay, todayIn, weekday } from './time.ts';
+import { formatDay, formatOffset, offsetOnDay, parseDay, todayIn, weekday } from '../src/lib/calendar.ts';
 
 export interface GeneratorOptions {
   seed?: number;

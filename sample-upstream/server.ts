@@ -7,7 +7,7 @@ import { loadCsvDataset } from './csv-dataset.ts';
 import { buildSalesPage, type Dataset, type SalesPageRequest } from './dataset.ts';
 import { type FaultConfig, FaultPatch, Faults, sendError } from './faults.ts';
 import { type GeneratorOptions, generateDataset } from './generator.ts';
-import { isValidTimeZone, parseDay } from './time.ts';
+import { isValidTimeZone, parseDay } from '../src/lib/calendar.ts';
 
 export interface SampleUpstreamOptions extends GeneratorOptions {
   /** 0 picks a free port; default 8081 */

@@ -8,7 +8,7 @@ import { CsvDataError, loadCsvDataset } from '../sample-upstream/csv-dataset.ts'
 import { buildSalesPage } from '../sample-upstream/dataset.ts';
 import { type GeneratorOptions, generateDataset } from '../sample-upstream/generator.ts';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
-import { formatDay, parseDay, weekday } from '../sample-upstream/time.ts';
+import { formatDay, parseDay, weekday } from '../src/lib/calendar.ts';
 import {
   UpstreamBulkResult,
   UpstreamProducts,

@@ -120,3 +120,37 @@ export function formatLocalIso(epochMs: number, tz: string): { day: number; iso:
   const iso = `${formatDay(p.day)}T${pad2(p.hour)}:${pad2(p.minute)}:${pad2(p.second)}${frac}${formatOffset(p.offset)}`;
   return { day: p.day, iso };
 }
+
+export function addDays(day: number, n: number): number {
+  return day + n;
+}
+
+/** The same date `years` earlier or later; 29 February becomes 28 February in a common year. */
+export function shiftYears(day: number, years: number): number {
+  const d = new Date(day * DAY_MS);
+  const y = d.getUTCFullYear() + years;
+  const m = d.getUTCMonth();
+  const lastOfMonth = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  return Date.UTC(y, m, Math.min(d.getUTCDate(), lastOfMonth)) / DAY_MS;
+}
+
+/** ISO-8601 week key, e.g. `2026-W13` (weeks start on Monday; week 1 holds the year's first Thursday). */
+export function isoWeekKey(day: number): string {
+  const dow = (weekday(day) + 6) % 7; // 0 = Monday
+  const thursday = day - dow + 3;
+  const year = new Date(thursday * DAY_MS).getUTCFullYear();
+  const jan1 = Date.UTC(year, 0, 1) / DAY_MS;
+  const week = Math.floor((thursday - jan1) / 7) + 1;
+  return `${year}-W${pad2(week)}`;
+}
+
+/** Calendar month key, e.g. `2026-03`. */
+export function monthKey(day: number): string {
+  return formatDay(day).slice(0, 7);
+}
+
+/** The instant (epoch ms) at which `day` starts in `tz`. */
+export function dayStartUtc(day: number, tz: string): number {
+  // The offset in force at local midnight; a DST change at midnight (rare) is settled by offsetOnDay.
+  return day * DAY_MS - offsetOnDay(day, tz, 0) * 60_000;
+}
