@@ -14,8 +14,10 @@ import { RateLimitedError } from './errors.ts';
 import { registerAuthorize, registerIdentify } from './plugins/auth.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { registerProblemHandlers } from './plugins/problem.ts';
+import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
+import { syncRoutes } from './routes/sync-routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -142,6 +144,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
 
   await app.register(healthRoutes);
   await app.register(catalogRoutes, { prefix: '/api/v1' });
+  await app.register(analyticsRoutes, { prefix: '/api/v1' });
+  await app.register(syncRoutes, { prefix: '/api/v1' });
 
   return app;
 }

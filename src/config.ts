@@ -134,6 +134,14 @@ export const EnvSchema = z.object({
   BODY_LIMIT_BYTES: intFrom(1_048_576, 1_024, 1_073_741_824),
 
   BUSINESS_TZ: timeZone.default('Europe/Paris'),
+  LATE_DATA_DAYS: intFrom(3, 0, 60),
+  LATE_DATA_TTL_SECONDS: intFrom(300, 1, 86_400),
+  PARTITION_TTL_DAYS: intFrom(400, 1, 3_650),
+  PARTITION_MEMORY_MB: intFrom(768, 16, 65_536),
+  PARTITION_RECHECK_SECONDS: intFrom(60, 1, 86_400),
+  SYNC_DAY_CONCURRENCY: intFrom(4, 1, 64),
+  RESULT_CACHE_SECONDS: intFrom(600, 1, 86_400),
+  ANALYTICS_TODAY: z.iso.date().optional(),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -171,6 +179,17 @@ export interface Config {
     bodyLimitBytes: number;
   };
   businessTz: string;
+  analytics: {
+    lateDataDays: number;
+    lateDataTtlMs: number;
+    partitionTtlMs: number;
+    partitionMemoryBytes: number;
+    partitionRecheckMs: number;
+    syncDayConcurrency: number;
+    resultCacheTtlMs: number;
+    /** pins "today" (YYYY-MM-DD) for tests and reproducible demos; unset = the real date in businessTz */
+    today: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -239,5 +258,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
     },
     businessTz: e.BUSINESS_TZ,
+    analytics: {
+      lateDataDays: e.LATE_DATA_DAYS,
+      lateDataTtlMs: e.LATE_DATA_TTL_SECONDS * 1000,
+      partitionTtlMs: e.PARTITION_TTL_DAYS * 86_400_000,
+      partitionMemoryBytes: e.PARTITION_MEMORY_MB * 1024 * 1024,
+      partitionRecheckMs: e.PARTITION_RECHECK_SECONDS * 1000,
+      syncDayConcurrency: e.SYNC_DAY_CONCURRENCY,
+      resultCacheTtlMs: e.RESULT_CACHE_SECONDS * 1000,
+      today: e.ANALYTICS_TODAY,
+    },
   };
 }

@@ -11,6 +11,16 @@ import { createRedisCache } from './clients/cache/redis-cache.ts';
 import { createRedisConnection } from './clients/redis.ts';
 import { createUpstreamClient, type UpstreamClient } from './clients/upstream-client.ts';
 import type { Config } from './config.ts';
+import { catalogSnapshotFactory } from './services/analytics/catalog-snapshot.ts';
+import { type PartitionStore, partitionStoreFactory } from './services/analytics/partition-store.ts';
+import {
+  type SalesAnalyticsService,
+  salesAnalyticsServiceFactory,
+} from './services/analytics/sales-analytics-service.ts';
+import {
+  type StockAnalyticsService,
+  stockAnalyticsServiceFactory,
+} from './services/analytics/stock-analytics-service.ts';
 import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
 import { type HealthService, healthServiceFactory } from './services/health-service.ts';
 
@@ -21,6 +31,9 @@ export interface Container {
   upstream: UpstreamClient;
   catalog: CatalogService;
   health: HealthService;
+  partitions: PartitionStore;
+  salesAnalytics: SalesAnalyticsService;
+  stockAnalytics: StockAnalyticsService;
   close(): Promise<void>;
 }
 
@@ -51,6 +64,20 @@ export function createContainer(
   const upstream = overrides.upstream ?? createUpstreamClient({ config: config.upstream, logger });
   const catalog = catalogServiceFactory({ upstream, cache, config });
   const health = healthServiceFactory({ upstream, cache, mode: config.mode });
+  const partitions = partitionStoreFactory({ upstream, cache, config, logger });
+  const snapshot = catalogSnapshotFactory({
+    catalog,
+    stores: partitions.stores,
+    products: partitions.products,
+  });
+  const salesAnalytics = salesAnalyticsServiceFactory({ partitions, catalog: snapshot, cache, config });
+  const stockAnalytics = stockAnalyticsServiceFactory({
+    upstream,
+    partitions,
+    catalog: snapshot,
+    cache,
+    config,
+  });
 
   return {
     config,
@@ -59,6 +86,9 @@ export function createContainer(
     upstream,
     catalog,
     health,
+    partitions,
+    salesAnalytics,
+    stockAnalytics,
     async close() {
       await Promise.allSettled([upstream.close(), cache.close()]);
       if (redis) await redis.quit().catch(() => redis.disconnect());

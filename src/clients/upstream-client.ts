@@ -48,6 +48,11 @@ interface CallOptions<S extends z.ZodType> {
   /** override the retry budget (e.g. 0 for readiness probes) */
   retries?: number;
   headersTimeoutMs?: number;
+  /**
+   * A fast path for hot, large answers: returns the parsed value when the input is plainly valid,
+   * or undefined to let the zod schema decide (and name what is wrong).
+   */
+  fastParse?: (json: unknown) => z.output<S> | undefined;
 }
 
 /** Turns zod issues into `content[17].amount: expected number, received string` lines. */
@@ -90,6 +95,68 @@ function errorMessage(err: unknown): string {
     return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
   }
   return String(err);
+}
+
+// Strictly inside what UpstreamSaleLine accepts: a line that does not match goes to zod instead.
+const SOLD_AT =
+  /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+function fastId(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > 0 && v.length <= 200 ? v : undefined;
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : undefined;
+  return undefined;
+}
+
+const isFiniteNumber = Number.isFinite as (v: unknown) => v is number;
+
+/**
+ * Validates a sales page about ten times faster than zod (which parsed ~350k lines/s here, too
+ * slow for the sync target), accepting only a subset of what the schema accepts; anything else
+ * returns undefined and the zod schema gives the verdict and the error message.
+ */
+export function fastParseSalesPage(json: unknown): UpstreamSalesPage | undefined {
+  if (typeof json !== 'object' || json === null) return undefined;
+  const page = json as Record<string, unknown>;
+  const { content, number, size, totalElements, totalPages, last } = page;
+  if (!Array.isArray(content) || typeof last !== 'boolean') return undefined;
+  for (const n of [number, totalElements, totalPages])
+    if (!Number.isSafeInteger(n) || (n as number) < 0) return undefined;
+  if (!Number.isSafeInteger(size) || (size as number) < 1) return undefined;
+  const lines: UpstreamSaleLine[] = new Array(content.length);
+  for (let i = 0; i < content.length; i++) {
+    const l = content[i] as Record<string, unknown> | null;
+    if (typeof l !== 'object' || l === null) return undefined;
+    const id = fastId(l.id);
+    const orderId = fastId(l.orderId);
+    const storeId = fastId(l.storeId);
+    const productId = fastId(l.productId);
+    const { soldAt, quantity, unitPrice, amount, unitCost } = l;
+    if (id === undefined || orderId === undefined || storeId === undefined || productId === undefined)
+      return undefined;
+    if (typeof soldAt !== 'string' || !SOLD_AT.test(soldAt) || Number.isNaN(Date.parse(soldAt)))
+      return undefined;
+    if (!isFiniteNumber(quantity) || !isFiniteNumber(unitPrice) || !isFiniteNumber(amount)) return undefined;
+    if (unitCost !== undefined && unitCost !== null && !isFiniteNumber(unitCost)) return undefined;
+    lines[i] = {
+      id,
+      orderId,
+      soldAt,
+      storeId,
+      productId,
+      quantity,
+      unitPrice,
+      amount,
+      unitCost: unitCost as number | null | undefined,
+    };
+  }
+  return {
+    content: lines,
+    number: number as number,
+    size: size as number,
+    totalElements: totalElements as number,
+    totalPages: totalPages as number,
+    last,
+  };
 }
 
 export function createUpstreamClient({ config, logger, random = Math.random }: UpstreamClientDeps) {
@@ -143,7 +210,7 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
             { upstream: what, status: res.statusCode, ms: Math.round(performance.now() - started) },
             'upstream call',
           );
-          return parseAnswer(what, text, opts.schema);
+          return parseAnswer(what, text, opts.schema, opts.fastParse);
         }
         await res.body.dump().catch(() => {});
         lastError = `answered HTTP ${res.statusCode}`;
@@ -180,7 +247,12 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
     }
   }
 
-  function parseAnswer<S extends z.ZodType>(what: string, text: string, schema: S): z.output<S> {
+  function parseAnswer<S extends z.ZodType>(
+    what: string,
+    text: string,
+    schema: S,
+    fastParse?: (json: unknown) => z.output<S> | undefined,
+  ): z.output<S> {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -189,6 +261,8 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
         { path: '(root)', message: `not JSON: ${JSON.stringify(text.slice(0, 80))}` },
       ]);
     }
+    const fast = fastParse?.(json);
+    if (fast !== undefined) return fast;
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issues = describeIssues(parsed.error.issues);
@@ -208,6 +282,7 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
       path: '/sales',
       query: { from, to, page, size: config.pageSize },
       schema: UpstreamSalesPage,
+      fastParse: fastParseSalesPage,
       idempotent: true,
       signal,
     });

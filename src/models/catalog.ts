@@ -38,7 +38,7 @@ const paging = {
 };
 
 /** A repeatable query parameter: `?region=A&region=B` or `?region=A,B`. */
-export const repeatable = (item: z.ZodString) =>
+export const repeatable = <T extends z.ZodType<string, string>>(item: T) =>
   z
     .union([z.string(), z.array(z.string())])
     .optional()

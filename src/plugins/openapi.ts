@@ -62,6 +62,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       },
       tags: [
         { name: 'catalog', description: 'Stores and products of the system of record' },
+        { name: 'analytics', description: 'Sales and stock KPIs from day partitions' },
+        { name: 'sync', description: 'Day partitions: sync now, and their status' },
         { name: 'operations', description: 'Health and readiness' },
       ],
       components: {

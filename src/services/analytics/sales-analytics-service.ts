@@ -1,0 +1,439 @@
+/**
+ * Sales analytics: KPIs, breakdowns by up to two dimensions, comparisons and the daily trend,
+ * computed from day partitions only, and cached per (query, data version).
+ */
+import { createHash } from 'node:crypto';
+import type { Cache } from '../../clients/cache/cache-types.ts';
+import type { Config } from '../../config.ts';
+import { formatDay, isoWeekKey, monthKey, parseDay, shiftYears } from '../../lib/calendar.ts';
+import type { SalesAnswer, SalesQuery } from '../../models/analytics.ts';
+import {
+  type AggregateSpec,
+  aggregate,
+  type DayInput,
+  type Dim,
+  type Groups,
+  TIME_DIMS,
+} from './aggregate-fns.ts';
+import type { CatalogSnapshotService, FullAttributes } from './catalog-snapshot.ts';
+import {
+  avgOrderValue,
+  growthPct,
+  marginPct,
+  revenuePerEmployee,
+  roundMoney,
+  roundPct,
+  roundUnits,
+  scaledToCents,
+  share,
+} from './kpi-fns.ts';
+import type { HeldDay, PartitionStore } from './partition-store.ts';
+
+export interface SalesAnalyticsDeps {
+  partitions: PartitionStore;
+  catalog: CatalogSnapshotService;
+  cache: Cache;
+  config: Pick<Config, 'analytics'>;
+}
+
+type CompareMode = SalesQuery['compare'];
+
+/** A comparison: windows of earlier days, each mapped onto the current period's days. */
+interface Comparison {
+  mode: CompareMode;
+  from: number;
+  to: number;
+  /** each shift maps a current day d to the comparison day shift(d) */
+  shifts: ((d: number) => number)[];
+  /** rolling_7d: a baseline window, not a mapping */
+  baseline?: number[];
+}
+
+export function resolveWindow(
+  query: Pick<SalesQuery, 'from' | 'to'>,
+  today: number,
+): { from: number; to: number } {
+  const to = query.to
+    ? parseDay(query.to)!
+    : query.from
+      ? Math.min(parseDay(query.from)! + 29, today - 1)
+      : today - 1;
+  const from = query.from ? parseDay(query.from)! : to - 29;
+  return { from, to: Math.max(from, to) };
+}
+
+export function comparisonFor(mode: CompareMode, from: number, to: number): Comparison | null {
+  const days = to - from + 1;
+  switch (mode) {
+    case 'none':
+      return null;
+    case 'previous_period':
+      return { mode, from: from - days, to: to - days, shifts: [(d) => d - days] };
+    case 'previous_year':
+      return { mode, from: shiftYears(from, -1), to: shiftYears(to, -1), shifts: [(d) => shiftYears(d, -1)] };
+    case 'same_weekday_4w':
+      return { mode, from: from - 28, to: to - 7, shifts: [7, 14, 21, 28].map((k) => (d: number) => d - k) };
+    case 'rolling_7d': {
+      const baseline = Array.from({ length: 7 }, (_, i) => from - 7 + i);
+      return { mode, from: from - 7, to: from - 1, shifts: [], baseline };
+    }
+  }
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let d = from; d <= to; d++) out.push(d);
+  return out;
+}
+
+const timeKeyOf: Record<string, (d: number) => string> = {
+  day: formatDay,
+  week: isoWeekKey,
+  month: monthKey,
+};
+
+export function salesAnalyticsServiceFactory({ partitions, catalog, cache, config }: SalesAnalyticsDeps) {
+  function masks(query: SalesQuery, attrs: FullAttributes): Pick<AggregateSpec, 'storeMask' | 'productMask'> {
+    let storeMask: Uint8Array | null = null;
+    if (query.storeId?.length || query.region?.length) {
+      storeMask = new Uint8Array(attrs.storeCount);
+      const ids = query.storeId ? new Set(query.storeId) : null;
+      const regions = query.region ? new Set(query.region) : null;
+      for (let i = 0; i < attrs.storeCount; i++) {
+        const okId = !ids || ids.has(partitions.stores.ids[i]!);
+        const okRegion = !regions || regions.has(attrs.regions[attrs.regionOfStore[i]!]!);
+        storeMask[i] = okId && okRegion ? 1 : 0;
+      }
+    }
+    let productMask: Uint8Array | null = null;
+    if (query.productId?.length || query.category?.length || query.brand?.length) {
+      productMask = new Uint8Array(attrs.productCount);
+      const ids = query.productId ? new Set(query.productId) : null;
+      const cats = query.category ? new Set(query.category) : null;
+      const brands = query.brand ? new Set(query.brand) : null;
+      for (let i = 0; i < attrs.productCount; i++) {
+        const ok =
+          (!ids || ids.has(partitions.products.ids[i]!)) &&
+          (!cats || cats.has(attrs.categories[attrs.categoryOfProduct[i]!]!)) &&
+          (!brands || brands.has(attrs.brands[attrs.brandOfProduct[i]!]!));
+        productMask[i] = ok ? 1 : 0;
+      }
+    }
+    return { storeMask, productMask };
+  }
+
+  async function compute(query: SalesQuery): Promise<SalesAnswer> {
+    const started = performance.now();
+    const today = partitions.today();
+    const { from, to } = resolveWindow(query, today);
+    const periodDays = range(from, to);
+    const comparison = comparisonFor(query.compare, from, to);
+    const trendFrom = from - 6;
+
+    // Every day the answer reads: the period, the trend's lead-in, the comparison windows.
+    const needed = new Set<number>(range(trendFrom, to));
+    if (comparison) {
+      for (const shift of comparison.shifts) for (const d of periodDays) needed.add(shift(d));
+      for (const d of comparison.baseline ?? []) needed.add(d);
+    }
+    const neededDays = [...needed].sort((x, y) => x - y);
+    const held = await partitions.getDays(neededDays);
+    const byDay = new Map<number, HeldDay>(neededDays.map((d, i) => [d, held[i]!]));
+    const attrs = await catalog.attributes();
+
+    // The data version: every partition read and the catalog; any change makes a new cache key.
+    const hash = createHash('sha1').update(attrs.version);
+    for (const d of neededDays) {
+      const h = byDay.get(d)!;
+      hash.update(`${d}:${h.view.data.version}:${h.stale ? 's' : ''};`);
+    }
+    const dataVersion = hash.digest('base64url').slice(0, 20);
+    const queryKey = createHash('sha1')
+      .update(JSON.stringify({ ...query, from: formatDay(from), to: formatDay(to) }))
+      .digest('base64url')
+      .slice(0, 20);
+    const resultKey = `analytics:sales:v1:${queryKey}:${dataVersion}`;
+    const cached = await cache.get<SalesAnswer>(resultKey).catch(() => undefined);
+    if (cached) {
+      return {
+        ...cached.value,
+        meta: {
+          ...cached.value.meta,
+          cached: true,
+          computeMs: Math.round((performance.now() - started) * 10) / 10,
+        },
+      };
+    }
+
+    const spec: AggregateSpec = { dims: query.groupBy, ...masks(query, attrs) };
+    const timeDims = spec.dims.filter((d) => TIME_DIMS.includes(d));
+
+    // Time buckets of the period, in order (e.g. the ISO weeks it touches).
+    const buckets: Partial<Record<Dim, { keys: string[]; index: Map<string, number>; days: number[] }>> = {};
+    for (const dim of timeDims) {
+      const b = { keys: [] as string[], index: new Map<string, number>(), days: [] as number[] };
+      for (const d of periodDays) {
+        const key = timeKeyOf[dim]!(d);
+        let i = b.index.get(key);
+        if (i === undefined) {
+          i = b.keys.length;
+          b.index.set(key, i);
+          b.keys.push(key);
+          b.days.push(0);
+        }
+        b.days[i]!++;
+      }
+      buckets[dim] = b;
+    }
+    const timeCardinality = Object.fromEntries(timeDims.map((d) => [d, buckets[d]!.keys.length]));
+    const input = (day: number, mappedTo: number): DayInput => ({
+      view: byDay.get(day)!.view,
+      buckets: Object.fromEntries(
+        timeDims.map((dim) => [dim, buckets[dim]!.index.get(timeKeyOf[dim]!(mappedTo)) ?? 0]),
+      ),
+    });
+
+    const current = aggregate(
+      periodDays.map((d) => input(d, d)),
+      spec,
+      attrs,
+      timeCardinality,
+    );
+
+    // Previous figures per row, on the current rows' keys.
+    let previous: Groups | null = null;
+    let previousWeight = 1;
+    let baselinePerDay: Groups | null = null;
+    if (comparison?.baseline) {
+      const nonTime: AggregateSpec = { ...spec, dims: spec.dims.filter((d) => !TIME_DIMS.includes(d)) };
+      baselinePerDay = aggregate(
+        comparison.baseline.map((d) => ({ view: byDay.get(d)!.view, buckets: {} })),
+        nonTime,
+        attrs,
+        {},
+      );
+    } else if (comparison) {
+      const inputs: DayInput[] = [];
+      for (const shift of comparison.shifts) for (const d of periodDays) inputs.push(input(shift(d), d));
+      previous = aggregate(inputs, spec, attrs, timeCardinality);
+      previousWeight = 1 / comparison.shifts.length;
+    }
+
+    // Trend over [from − 6, to] for the 7-day average; the KPIs are its sums over the period.
+    const trendDays = range(trendFrom, to);
+    const trendGroups = aggregate(
+      trendDays.map((d) => ({ view: byDay.get(d)!.view, buckets: { day: d - trendFrom } })),
+      { ...spec, dims: ['day'] },
+      attrs,
+      { day: trendDays.length },
+    );
+    const perDay = (i: number, field: 'revenue' | 'units' | 'orders' | 'lines' | 'cost') => {
+      const g = trendGroups.slotOf([i]);
+      return g === undefined ? 0 : trendGroups[field][g]!;
+    };
+    const totals = { revenue: 0, units: 0, orders: 0, lines: 0, cost: 0 };
+    for (let i = 6; i < trendDays.length; i++) {
+      for (const f of ['revenue', 'units', 'orders', 'lines', 'cost'] as const) totals[f] += perDay(i, f);
+    }
+    const trend = [];
+    for (let i = 6; i < trendDays.length; i++) {
+      let sum7 = 0;
+      for (let k = i - 6; k <= i; k++) sum7 += perDay(k, 'revenue');
+      trend.push({
+        date: formatDay(trendDays[i]!),
+        revenue: scaledToCents(perDay(i, 'revenue')),
+        units: roundUnits(perDay(i, 'units')),
+        orders: perDay(i, 'orders'),
+        rolling7dAvgRevenue: scaledToCents(sum7 / 7),
+      });
+    }
+
+    // Previous KPIs: the comparison windows' totals (rolling_7d: the baseline's daily mean × days).
+    let prevKpis: { revenue: number; units: number; orders: number; cost: number } | null = null;
+    if (comparison) {
+      const totalSpec: AggregateSpec = { ...spec, dims: [] };
+      if (comparison.baseline) {
+        const g = aggregate(
+          comparison.baseline.map((d) => ({ view: byDay.get(d)!.view, buckets: {} })),
+          totalSpec,
+          attrs,
+          {},
+        );
+        const scale = periodDays.length / 7;
+        prevKpis = {
+          revenue: (g.revenue[0] ?? 0) * scale,
+          units: (g.units[0] ?? 0) * scale,
+          orders: (g.orders[0] ?? 0) * scale,
+          cost: (g.cost[0] ?? 0) * scale,
+        };
+      } else {
+        const inputs: DayInput[] = [];
+        for (const shift of comparison.shifts)
+          for (const d of periodDays) inputs.push({ view: byDay.get(shift(d))!.view, buckets: {} });
+        const g = aggregate(inputs, totalSpec, attrs, {});
+        const w = 1 / comparison.shifts.length;
+        prevKpis = {
+          revenue: (g.revenue[0] ?? 0) * w,
+          units: (g.units[0] ?? 0) * w,
+          orders: (g.orders[0] ?? 0) * w,
+          cost: (g.cost[0] ?? 0) * w,
+        };
+      }
+    }
+
+    // Rows: the union of current and previous keys (a store that sold only before shows −100 %).
+    const keyLists: number[][] = [...current.keys];
+    if (previous) for (const k of previous.keys) if (current.slotOf(k) === undefined) keyLists.push(k);
+    if (baselinePerDay && timeDims.length === 0) {
+      for (const k of baselinePerDay.keys) if (current.slotOf(k) === undefined) keyLists.push(k);
+    }
+    const nonTimeIdx = spec.dims.map((d, i) => (TIME_DIMS.includes(d) ? -1 : i)).filter((i) => i >= 0);
+    const rows = keyLists.map((key) => {
+      const g = current.slotOf(key);
+      const revenue = g === undefined ? 0 : current.revenue[g]!;
+      const cost = g === undefined ? 0 : current.cost[g]!;
+      const orders = g === undefined ? 0 : current.orders[g]!;
+      let prevRevenue: number | null = null;
+      if (previous) {
+        const pg = previous.slotOf(key);
+        prevRevenue = pg === undefined ? 0 : previous.revenue[pg]! * previousWeight;
+      } else if (baselinePerDay) {
+        const pg = baselinePerDay.slotOf(nonTimeIdx.map((i) => key[i]!));
+        let bucketDays = periodDays.length;
+        for (const dim of timeDims) bucketDays = buckets[dim]!.days[key[spec.dims.indexOf(dim)]!] ?? 0;
+        prevRevenue = ((pg === undefined ? 0 : baselinePerDay.revenue[pg]!) / 7) * bucketDays;
+      }
+      return {
+        key,
+        revenue,
+        cost,
+        orders,
+        units: g === undefined ? 0 : current.units[g]!,
+        lines: g === undefined ? 0 : current.lines[g]!,
+        prevRevenue,
+      };
+    });
+
+    const growthOf = (r: (typeof rows)[number]) => growthPct(r.revenue, r.prevRevenue);
+    const sortValue: Record<SalesQuery['sort'], (r: (typeof rows)[number]) => number> = {
+      revenue: (r) => r.revenue,
+      units: (r) => r.units,
+      orders: (r) => r.orders,
+      profit: (r) => r.revenue - r.cost,
+      growth: (r) => growthOf(r) ?? Number.NEGATIVE_INFINITY,
+    };
+    const keyText = (key: number[]) => spec.dims.map((dim, i) => keyValue(dim, key[i]!)).join('\u0000');
+    const keyValue = (dim: Dim, k: number): string => {
+      switch (dim) {
+        case 'store':
+          return partitions.stores.ids[k]!;
+        case 'product':
+          return partitions.products.ids[k]!;
+        case 'region':
+          return attrs.regions[k]!;
+        case 'category':
+          return attrs.categories[k]!;
+        case 'brand':
+          return attrs.brands[k]!;
+        default:
+          return buckets[dim]!.keys[k]!;
+      }
+    };
+    const labelValue = (dim: Dim, k: number): string =>
+      dim === 'store' ? attrs.storeName(k) : dim === 'product' ? attrs.productName(k) : keyValue(dim, k);
+    const by = sortValue[query.sort];
+    const keyTexts = new Map(rows.map((r) => [r, keyText(r.key)]));
+    rows.sort(
+      (x, y) =>
+        by(y) - by(x) ||
+        (keyTexts.get(x)! < keyTexts.get(y)! ? -1 : keyTexts.get(x)! > keyTexts.get(y)! ? 1 : 0),
+    );
+
+    const storeDim = spec.dims.indexOf('store');
+    const answerRows = rows.slice(0, query.limit).map((r) => {
+      const keys: Record<string, string> = {};
+      const labels: Record<string, string> = {};
+      spec.dims.forEach((dim, i) => {
+        keys[dim] = keyValue(dim, r.key[i]!);
+        labels[dim] = labelValue(dim, r.key[i]!);
+      });
+      return {
+        keys,
+        labels,
+        revenue: scaledToCents(r.revenue),
+        units: roundUnits(r.units),
+        lines: r.lines,
+        orders: r.orders,
+        avgOrderValue: roundMoney(avgOrderValue(r.revenue, r.orders)),
+        profit: scaledToCents(r.revenue - r.cost),
+        marginPct: roundPct(marginPct(r.revenue, r.cost)),
+        share: Math.round(share(r.revenue, totals.revenue) * 1e6) / 1e6,
+        previousRevenue: r.prevRevenue === null ? null : scaledToCents(r.prevRevenue),
+        revenueGrowthPct: roundPct(growthOf(r)),
+        ...(storeDim >= 0
+          ? {
+              revenuePerEmployee: (() => {
+                const v = revenuePerEmployee(r.revenue, attrs.employeesOfStore[r.key[storeDim]!] ?? 0);
+                return v === null ? null : roundMoney(v);
+              })(),
+            }
+          : {}),
+      };
+    });
+
+    // Freshness: the oldest read among the period's days; complete only if every day was closed,
+    // read after it ended, and not served from an older copy after a failure.
+    let dataAsOf: number | null = null;
+    let complete = true;
+    for (const d of periodDays) {
+      const h = byDay.get(d)!;
+      if (d >= today || !h.view.data.closed || h.stale) complete = false;
+      if (d < today || h.view.data.lineCount > 0)
+        dataAsOf = dataAsOf === null ? h.view.data.fetchedAt : Math.min(dataAsOf, h.view.data.fetchedAt);
+    }
+    if (attrs.snapshot.stale) complete = false;
+
+    const answer: SalesAnswer = {
+      period: { from: formatDay(from), to: formatDay(to), days: periodDays.length },
+      comparison: comparison
+        ? { mode: comparison.mode, from: formatDay(comparison.from), to: formatDay(comparison.to) }
+        : null,
+      kpis: {
+        revenue: scaledToCents(totals.revenue),
+        units: roundUnits(totals.units),
+        lines: totals.lines,
+        orders: totals.orders,
+        avgOrderValue: roundMoney(avgOrderValue(totals.revenue, totals.orders)),
+        cost: scaledToCents(totals.cost),
+        profit: scaledToCents(totals.revenue - totals.cost),
+        marginPct: roundPct(marginPct(totals.revenue, totals.cost)),
+        previous: prevKpis
+          ? {
+              revenue: scaledToCents(prevKpis.revenue),
+              units: roundUnits(prevKpis.units),
+              orders: Math.round(prevKpis.orders * 100) / 100,
+              profit: scaledToCents(prevKpis.revenue - prevKpis.cost),
+            }
+          : null,
+        revenueGrowthPct: roundPct(prevKpis ? growthPct(totals.revenue, prevKpis.revenue) : null),
+        unitsGrowthPct: roundPct(prevKpis ? growthPct(totals.units, prevKpis.units) : null),
+        ordersGrowthPct: roundPct(prevKpis ? growthPct(totals.orders, prevKpis.orders) : null),
+      },
+      rows: answerRows,
+      totalRows: rows.length,
+      trend,
+      meta: {
+        dataAsOf: dataAsOf === null ? null : new Date(dataAsOf).toISOString(),
+        complete,
+        cached: false,
+        computeMs: Math.round((performance.now() - started) * 10) / 10,
+      },
+    };
+    await cache.set(resultKey, answer, { ttlMs: config.analytics.resultCacheTtlMs }).catch(() => {});
+    return answer;
+  }
+
+  return { sales: compute };
+}
+
+export type SalesAnalyticsService = ReturnType<typeof salesAnalyticsServiceFactory>;
