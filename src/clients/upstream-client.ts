@@ -135,6 +135,12 @@ export function fastParseSalesPage(json: unknown): UpstreamSalesPage | undefined
       return undefined;
     if (typeof soldAt !== 'string' || !SOLD_AT.test(soldAt) || Number.isNaN(Date.parse(soldAt)))
       return undefined;
+    if (soldAt.charCodeAt(8) > 50 || (soldAt[8] === '2' && soldAt[9] === '9')) {
+      // Day 29 or later: Date.parse rolls 02-30 over to March where zod refuses it; check the month.
+      const y = Number(soldAt.slice(0, 4));
+      const m = Number(soldAt.slice(5, 7));
+      if (Number(soldAt.slice(8, 10)) > new Date(Date.UTC(y, m, 0)).getUTCDate()) return undefined;
+    }
     if (!isFiniteNumber(quantity) || !isFiniteNumber(unitPrice) || !isFiniteNumber(amount)) return undefined;
     if (unitCost !== undefined && unitCost !== null && !isFiniteNumber(unitCost)) return undefined;
     lines[i] = {

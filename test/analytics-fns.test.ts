@@ -1,0 +1,201 @@
+/** Pure functions of the analytics path: KPI formulas, calendar, partitions, the fast page validator. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fastParseSalesPage } from '../src/clients/upstream-client.ts';
+import { dayStartUtc, formatDay, isoWeekKey, monthKey, parseDay, shiftYears } from '../src/lib/calendar.ts';
+import { UpstreamSalesPage } from '../src/models/upstream.ts';
+import { aggregate, createDayView, IdDictionary } from '../src/services/analytics/aggregate-fns.ts';
+import {
+  growthPct,
+  roundMoney,
+  scaledToCents,
+  stockStatus,
+  toScaled,
+} from '../src/services/analytics/kpi-fns.ts';
+import {
+  createPartitionBuilder,
+  decodePartition,
+  encodePartition,
+} from '../src/services/analytics/partition.ts';
+
+const day = (s: string) => parseDay(s)!;
+
+test('money: summed exactly, rounded once to cents, half away from zero', () => {
+  // 0.335 × 3 = 1.005 exactly in decimal; naive float sums give 1.0050000000000001 or 1.00499...
+  const sum = toScaled(0.335) * 3;
+  assert.equal(scaledToCents(sum), 1.01);
+  assert.equal(scaledToCents(-sum), -1.01);
+  let naive = 0;
+  let exact = 0;
+  for (let i = 0; i < 1_000_000; i++) {
+    naive += 0.1;
+    exact += toScaled(0.1);
+  }
+  assert.notEqual(naive, 100_000);
+  assert.equal(scaledToCents(exact), 100_000);
+  assert.equal(roundMoney(2.675), 2.68);
+  assert.equal(Object.is(scaledToCents(-1), 0), true, 'no negative zero');
+});
+
+test('growth is null without a previous figure; stock status boundaries', () => {
+  assert.equal(growthPct(10, 0), null);
+  assert.equal(growthPct(10, null), null);
+  assert.equal(growthPct(15, 10), 50);
+  assert.equal(growthPct(0, 10), -100);
+  assert.equal(stockStatus(0, 5), 'out');
+  assert.equal(stockStatus(-2, 5), 'out');
+  assert.equal(stockStatus(5, 5), 'low');
+  assert.equal(stockStatus(6, 5), 'ok');
+});
+
+test('calendar: ISO weeks, months, a year earlier with 29 February', () => {
+  assert.equal(isoWeekKey(day('2026-01-01')), '2026-W01'); // a Thursday
+  assert.equal(isoWeekKey(day('2027-01-01')), '2026-W53'); // a Friday: still 2026's last week
+  assert.equal(isoWeekKey(day('2024-12-30')), '2025-W01'); // a Monday
+  assert.equal(isoWeekKey(day('2026-03-29')), '2026-W13'); // a Sunday ends its week
+  assert.equal(monthKey(day('2026-03-31')), '2026-03');
+  assert.equal(formatDay(shiftYears(day('2024-02-29'), -1)), '2023-02-28');
+  assert.equal(formatDay(shiftYears(day('2026-03-15'), -1)), '2025-03-15');
+  // Paris: winter offset +01:00, so 2026-03-29 starts at 23:00Z the day before.
+  assert.equal(
+    new Date(dayStartUtc(day('2026-03-29'), 'Europe/Paris')).toISOString(),
+    '2026-03-28T23:00:00.000Z',
+  );
+  assert.equal(
+    new Date(dayStartUtc(day('2026-03-30'), 'Europe/Paris')).toISOString(),
+    '2026-03-29T22:00:00.000Z',
+  );
+});
+
+function line(o: Partial<Record<string, unknown>> = {}) {
+  return {
+    id: '1',
+    orderId: 'o1',
+    soldAt: '2026-03-29T10:00:00+02:00',
+    storeId: '1',
+    productId: 'p1',
+    quantity: 1,
+    unitPrice: 2,
+    amount: 2,
+    unitCost: 1,
+    ...o,
+  } as Parameters<ReturnType<typeof createPartitionBuilder>['add']>[0];
+}
+
+test('a partition counts distinct orders per cell and per store, and round-trips through its encoding', () => {
+  const d = day('2026-03-29');
+  const b = createPartitionBuilder(d, dayStartUtc(d, 'Europe/Paris'), dayStartUtc(d + 1, 'Europe/Paris'));
+  b.add(line({ id: 'a', orderId: 'o1', productId: 'p1', quantity: 2, amount: 4 }));
+  b.add(line({ id: 'b', orderId: 'o1', productId: 'p1', quantity: 1, amount: 2 })); // same order, same product
+  b.add(line({ id: 'c', orderId: 'o1', productId: 'p2', amount: 3, unitCost: undefined }));
+  b.add(line({ id: 'd', orderId: 'o2', productId: 'p1', storeId: '2', amount: 2 }));
+  b.add(line({ id: 'e', orderId: 'o3', soldAt: '2026-03-28T21:30:00Z', amount: 1 })); // 22:30 Paris the 28th
+  const data = b.finish(Date.parse('2026-03-30T01:00:00Z'), true);
+  assert.equal(data.lineCount, 5);
+  assert.equal(data.offDayLines, 1);
+  assert.deepEqual([...data.orders], [2, 1, 1]); // (1,p1): o1,o3; (1,p2): o1; (2,p1): o2
+  assert.deepEqual([...data.units], [4, 1, 1]);
+  assert.deepEqual([...data.unitsNoCost], [0, 1, 0]);
+
+  const back = decodePartition(encodePartition(data));
+  assert.equal(back.version, data.version);
+  assert.deepEqual([...back.revenue], [...data.revenue]);
+  assert.deepEqual([...back.basketCell], [...data.basketCell]);
+  assert.deepEqual(back.productIds, data.productIds);
+  // A Buffer at an odd offset (as from a pool) decodes too, by copying.
+  const shifted = Buffer.concat([Buffer.alloc(3), encodePartition(data)]).subarray(3);
+  assert.deepEqual([...decodePartition(shifted).units], [...data.units]);
+
+  const stores = new IdDictionary();
+  const products = new IdDictionary();
+  const view = createDayView(back, stores, products);
+  assert.deepEqual(Object.fromEntries(view.storeOrders), { 0: 2, 1: 1 });
+  const attrs = {
+    version: 'x',
+    regionOfStore: Int32Array.from([0, 0]),
+    categoryOfProduct: Int32Array.from([0, 0]),
+    brandOfProduct: Int32Array.from([0, 0]),
+    costOfProduct: Float64Array.from([toScaled(1), toScaled(1.5)]),
+    regions: ['R'],
+    categories: ['C'],
+    brands: ['B'],
+    storeCount: 2,
+    productCount: 2,
+  };
+  // One brand: o1 has two products of it but counts once.
+  const byBrand = aggregate(
+    [{ view, buckets: {} }],
+    { dims: ['brand'], storeMask: null, productMask: null },
+    attrs,
+    {},
+  );
+  assert.deepEqual(byBrand.orders, [3]);
+  assert.equal(scaledToCents(byBrand.cost[0]!), 5 + 1.5); // 5 units × 1 + 1 unit without unitCost × 1.5
+  const p2only = aggregate(
+    [{ view, buckets: {} }],
+    { dims: ['store'], storeMask: null, productMask: Uint8Array.from([0, 1]) },
+    attrs,
+    {},
+  );
+  assert.deepEqual(p2only.orders, [1]);
+  assert.equal(scaledToCents(p2only.revenue[0]!), 3);
+});
+
+test('the fast sales-page check accepts only what the zod schema accepts, with the same result', () => {
+  const variants: unknown[] = [
+    {},
+    { id: 12 },
+    { id: 1.5 },
+    { id: '' },
+    { id: null },
+    { orderId: 2 ** 60 },
+    { soldAt: '2026-03-29T10:00:00Z' },
+    { soldAt: '2026-03-29T10:00:00.123+05:30' },
+    { soldAt: '2026-03-29 10:00:00+02:00' },
+    { soldAt: '2026-13-29T10:00:00+02:00' },
+    { soldAt: '2026-02-30T10:00:00+02:00' },
+    { soldAt: '2026-02-29T10:00:00+02:00' },
+    { soldAt: '2024-02-29T10:00:00+02:00' },
+    { soldAt: '2026-04-31T10:00:00+02:00' },
+    { soldAt: '2026-03-29T10:00+02:00' },
+    { soldAt: '2026-03-29T24:00:00+02:00' },
+    { soldAt: '2026-03-29T10:00:00' },
+    { amount: '12.5x' },
+    { amount: '12.5' },
+    { quantity: null },
+    { unitCost: null },
+    { unitCost: undefined },
+    { unitCost: 'x' },
+    { storeId: true },
+    { extra: 'ignored' },
+  ];
+  for (const v of variants) {
+    const page = {
+      content: [{ ...line(), ...(v as object) }],
+      number: 0,
+      size: 10,
+      totalElements: 1,
+      totalPages: 1,
+      last: true,
+    };
+    const json = JSON.parse(JSON.stringify(page));
+    const fast = fastParseSalesPage(json);
+    const slow = UpstreamSalesPage.safeParse(json);
+    if (fast !== undefined) {
+      assert.ok(slow.success, `fast accepted what zod refuses: ${JSON.stringify(v)}`);
+      assert.deepEqual(
+        JSON.parse(JSON.stringify(fast)),
+        JSON.parse(JSON.stringify(slow.data)),
+        JSON.stringify(v),
+      );
+    }
+  }
+  for (const broken of [
+    null,
+    [],
+    { content: 'x' },
+    { content: [], number: -1, size: 1, totalElements: 0, totalPages: 0, last: true },
+  ]) {
+    assert.equal(fastParseSalesPage(broken), undefined);
+  }
+});
