@@ -7,6 +7,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
+import { formatDay, formatLocalIso, isValidTimeZone } from '../src/lib/calendar.ts';
 import {
   Catalogue,
   type Dataset,
@@ -19,7 +20,6 @@ import {
   type StockItem,
   type Store,
 } from './dataset.ts';
-import { formatDay, formatLocalIso, isValidTimeZone } from '../src/lib/calendar.ts';
 
 export class CsvDataError extends Error {
   override readonly name = 'CsvDataError';

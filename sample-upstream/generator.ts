@@ -6,6 +6,8 @@
  * endDate) and the date itself: not of `days`, nor of any other date. The line count of a day is
  * drawn before its lines, so counting a window never requires generating it.
  */
+
+import { formatDay, formatOffset, offsetOnDay, parseDay, todayIn, weekday } from '../src/lib/calendar.ts';
 import {
   Catalogue,
   type Dataset,
@@ -16,7 +18,6 @@ import {
   type StockItem,
   type Store,
 } from './dataset.ts';
-import { formatDay, formatOffset, offsetOnDay, parseDay, todayIn, weekday } from '../src/lib/calendar.ts';
 
 export interface GeneratorOptions {
   seed?: number;

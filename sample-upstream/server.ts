@@ -3,11 +3,11 @@
  * (openapi/upstream.yaml) from generated or CSV data, with fault injection for tests.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { isValidTimeZone, parseDay } from '../src/lib/calendar.ts';
 import { loadCsvDataset } from './csv-dataset.ts';
 import { buildSalesPage, type Dataset, type SalesPageRequest } from './dataset.ts';
 import { type FaultConfig, FaultPatch, Faults, sendError } from './faults.ts';
 import { type GeneratorOptions, generateDataset } from './generator.ts';
-import { isValidTimeZone, parseDay } from '../src/lib/calendar.ts';
 
 export interface SampleUpstreamOptions extends GeneratorOptions {
   /** 0 picks a free port; default 8081 */

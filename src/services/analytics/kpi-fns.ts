@@ -67,10 +67,10 @@ export function stockStatus(quantity: number, reorderLevel: number): StockStatus
   return 'ok';
 }
 
-/** quantity / average daily units; null without sales. */
+/** quantity / average daily units; null without sales (negative when the books are behind). */
 export function daysOfCover(quantity: number, avgDailyUnits: number): number | null {
   if (avgDailyUnits <= 0) return null;
-  return Math.max(quantity, 0) / avgDailyUnits;
+  return quantity / avgDailyUnits;
 }
 
 /** Σ max(quantity, 0) × price, for one item; scaled. */

@@ -226,7 +226,8 @@ export function partitionStoreFactory({
         while (next < days.length) {
           const d = days[next++]!;
           try {
-            lines += (await getDay(d, counters)).view.data.lineCount;
+            const held = await getDay(d, counters);
+            lines += held.view.data.lineCount;
           } catch (err) {
             failed.push({ day: formatDay(d), error: err instanceof Error ? err.message : String(err) });
           }
