@@ -60,19 +60,11 @@ export interface Attributes {
   productCount: number;
 }
 
-interface StoreRollup {
+/** One day's figures summed per store or per product (money scaled), for the common queries. */
+interface Rollup {
   attributesVersion: string;
-  store: Int32Array;
-  revenue: Float64Array;
-  units: Float64Array;
-  lines: Float64Array;
-  cost: Float64Array;
-  orders: Float64Array;
-}
-
-interface ProductRollup {
-  attributesVersion: string;
-  product: Int32Array;
+  /** the store or product index of each entry */
+  id: Int32Array;
   revenue: Float64Array;
   units: Float64Array;
   lines: Float64Array;
@@ -87,8 +79,8 @@ export interface DayView {
   cellProduct: Int32Array;
   /** distinct orders per store that day (an order normally belongs to one store) */
   storeOrders: Map<number, number>;
-  storeRollup?: StoreRollup;
-  productRollup?: ProductRollup;
+  storeRollup?: Rollup;
+  productRollup?: Rollup;
 }
 
 export function createDayView(data: PartitionData, stores: IdDictionary, products: IdDictionary): DayView {
@@ -128,57 +120,21 @@ function cellCost(view: DayView, c: number, attrs: Attributes): number {
     : d.costKnown[c]! + Math.round(noCost * attrs.costOfProduct[view.cellProduct[c]!]!);
 }
 
-function storeRollup(view: DayView, attrs: Attributes): StoreRollup {
-  if (view.storeRollup?.attributesVersion === attrs.version) return view.storeRollup;
+function rollup(view: DayView, attrs: Attributes, by: 'store' | 'product'): Rollup {
+  const held = by === 'store' ? view.storeRollup : view.productRollup;
+  if (held?.attributesVersion === attrs.version) return held;
+  const keyOf = by === 'store' ? view.cellStore : view.cellProduct;
   const slot = new Map<number, number>();
   const acc: number[][] = [[], [], [], [], []];
-  const stores: number[] = [];
-  const n = view.cellStore.length;
+  const ids: number[] = [];
   const d = view.data;
-  for (let c = 0; c < n; c++) {
-    const s = view.cellStore[c]!;
-    let i = slot.get(s);
+  for (let c = 0; c < keyOf.length; c++) {
+    const k = keyOf[c]!;
+    let i = slot.get(k);
     if (i === undefined) {
-      i = stores.length;
-      slot.set(s, i);
-      stores.push(s);
-      for (const a of acc) a.push(0);
-    }
-    acc[0]![i]! += d.revenue[c]!;
-    acc[1]![i]! += d.units[c]!;
-    acc[2]![i]! += d.lines[c]!;
-    acc[3]![i]! += cellCost(view, c, attrs);
-  }
-  for (const [s, count] of view.storeOrders) {
-    const i = slot.get(s);
-    if (i !== undefined) acc[4]![i] = count;
-  }
-  view.storeRollup = {
-    attributesVersion: attrs.version,
-    store: Int32Array.from(stores),
-    revenue: Float64Array.from(acc[0]!),
-    units: Float64Array.from(acc[1]!),
-    lines: Float64Array.from(acc[2]!),
-    cost: Float64Array.from(acc[3]!),
-    orders: Float64Array.from(acc[4]!),
-  };
-  return view.storeRollup;
-}
-
-function productRollup(view: DayView, attrs: Attributes): ProductRollup {
-  if (view.productRollup?.attributesVersion === attrs.version) return view.productRollup;
-  const slot = new Map<number, number>();
-  const acc: number[][] = [[], [], [], [], []];
-  const products: number[] = [];
-  const n = view.cellProduct.length;
-  const d = view.data;
-  for (let c = 0; c < n; c++) {
-    const p = view.cellProduct[c]!;
-    let i = slot.get(p);
-    if (i === undefined) {
-      i = products.length;
-      slot.set(p, i);
-      products.push(p);
+      i = ids.length;
+      slot.set(k, i);
+      ids.push(k);
       for (const a of acc) a.push(0);
     }
     acc[0]![i]! += d.revenue[c]!;
@@ -186,18 +142,33 @@ function productRollup(view: DayView, attrs: Attributes): ProductRollup {
     acc[2]![i]! += d.lines[c]!;
     acc[3]![i]! += cellCost(view, c, attrs);
     // Orders belong to one store, so orders containing p = Σ over stores of the cell counts.
-    acc[4]![i]! += d.orders[c]!;
+    if (by === 'product') acc[4]![i]! += d.orders[c]!;
   }
-  view.productRollup = {
+  if (by === 'store') {
+    for (const [s, count] of view.storeOrders) {
+      const i = slot.get(s);
+      if (i !== undefined) acc[4]![i] = count;
+    }
+  }
+  const [revenue, units, lines, cost, orders] = acc.map((a) => Float64Array.from(a)) as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
+  const result: Rollup = {
     attributesVersion: attrs.version,
-    product: Int32Array.from(products),
-    revenue: Float64Array.from(acc[0]!),
-    units: Float64Array.from(acc[1]!),
-    lines: Float64Array.from(acc[2]!),
-    cost: Float64Array.from(acc[3]!),
-    orders: Float64Array.from(acc[4]!),
+    id: Int32Array.from(ids),
+    revenue,
+    units,
+    lines,
+    cost,
+    orders,
   };
-  return view.productRollup;
+  if (by === 'store') view.storeRollup = result;
+  else view.productRollup = result;
+  return result;
 }
 
 export interface AggregateSpec {
@@ -318,9 +289,9 @@ export function aggregate(
     const view = day.view;
     if (storeLevelOnly) {
       // Metrics and (exact) orders from the per-store rollup of the day.
-      const r = storeRollup(view, attrs);
-      for (let i = 0; i < r.store.length; i++) {
-        const s = r.store[i]!;
+      const r = rollup(view, attrs, 'store');
+      for (let i = 0; i < r.id.length; i++) {
+        const s = r.id[i]!;
         if (storeMask && !storeMask[s]) continue;
         const g = slot(keyOf(s1, s, 0, day), keyOf(s2, s, 0, day));
         groups.revenue[g]! += r.revenue[i]!;
@@ -332,9 +303,9 @@ export function aggregate(
       continue;
     }
     if (productLevelOnly) {
-      const r = productRollup(view, attrs);
-      for (let i = 0; i < r.product.length; i++) {
-        const p = r.product[i]!;
+      const r = rollup(view, attrs, 'product');
+      for (let i = 0; i < r.id.length; i++) {
+        const p = r.id[i]!;
         if (productMask && !productMask[p]) continue;
         const g = slot(keyOf(s1, 0, p, day), keyOf(s2, 0, p, day));
         groups.revenue[g]! += r.revenue[i]!;
