@@ -19,6 +19,7 @@ import type { CatalogSnapshotService, FullAttributes } from './catalog-snapshot.
 import {
   avgOrderValue,
   growthPct,
+  MONEY_SCALE,
   marginPct,
   revenuePerEmployee,
   roundMoney,
@@ -37,6 +38,19 @@ export interface SalesAnalyticsDeps {
 }
 
 type CompareMode = SalesQuery['compare'];
+export type SalesFilters = Partial<
+  Pick<SalesQuery, 'storeId' | 'region' | 'category' | 'brand' | 'productId'>
+>;
+export type SeriesDim = Exclude<Dim, 'day' | 'week' | 'month'>;
+
+export interface DailySeries {
+  keys: Record<string, string>;
+  labels: Record<string, string>;
+  /** one value per day of the window: revenue in currency units, or units, or orders */
+  values: number[];
+  /** the group's revenue over the window (scaled), which orders the groups */
+  revenueScaled: number;
+}
 
 /** A comparison: windows of earlier days, each mapped onto the current period's days. */
 interface Comparison {
@@ -93,7 +107,10 @@ const timeKeyOf: Record<string, (d: number) => string> = {
 };
 
 export function salesAnalyticsServiceFactory({ partitions, catalog, cache, config }: SalesAnalyticsDeps) {
-  function masks(query: SalesQuery, attrs: FullAttributes): Pick<AggregateSpec, 'storeMask' | 'productMask'> {
+  function masks(
+    query: SalesFilters,
+    attrs: FullAttributes,
+  ): Pick<AggregateSpec, 'storeMask' | 'productMask'> {
     let storeMask: Uint8Array | null = null;
     if (query.storeId?.length || query.region?.length) {
       storeMask = new Uint8Array(attrs.storeCount);
@@ -122,6 +139,126 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
     return { storeMask, productMask };
   }
 
+  /** Loads the days (in order), the catalog attributes, and the version of that data. */
+  async function loadDays(days: number[]) {
+    const sorted = [...days].sort((x, y) => x - y);
+    const held = await partitions.getDays(sorted);
+    const byDay = new Map<number, HeldDay>(sorted.map((d, i) => [d, held[i]!]));
+    const attrs = await catalog.attributes();
+    // Every partition read and the catalog: any change makes a new version, hence a new cache key.
+    const hash = createHash('sha1').update(attrs.version);
+    for (const d of sorted) {
+      const h = byDay.get(d)!;
+      hash.update(`${d}:${h.view.data.version}:${h.stale ? 's' : ''};`);
+    }
+    return { byDay, attrs, dataVersion: hash.digest('base64url').slice(0, 20) };
+  }
+
+  /**
+   * The oldest read among the days, and whether the figures are final: every day closed, read
+   * after it ended, not served from an older copy after a failure, and the catalog fresh.
+   */
+  function freshness(days: number[], byDay: Map<number, HeldDay>, today: number, attrs: FullAttributes) {
+    let oldest: number | null = null;
+    let complete = !attrs.snapshot.stale;
+    for (const d of days) {
+      const h = byDay.get(d)!;
+      if (d >= today || !h.view.data.closed || h.stale) complete = false;
+      if (d < today || h.view.data.lineCount > 0) {
+        oldest = oldest === null ? h.view.data.fetchedAt : Math.min(oldest, h.view.data.fetchedAt);
+      }
+    }
+    return { dataAsOf: oldest === null ? null : new Date(oldest).toISOString(), complete };
+  }
+
+  /**
+   * Daily series of a target, whole or one per group (the top groups by revenue), from the same
+   * partitions and engine as every other figure: forecasts use this, never a second aggregation.
+   */
+  async function dailySeries(request: {
+    from: number;
+    to: number;
+    filters: SalesFilters;
+    groupBy?: SeriesDim | undefined;
+    top: number;
+    target: 'revenue' | 'units' | 'orders';
+  }) {
+    const days = range(request.from, request.to);
+    const { byDay, attrs, dataVersion } = await loadDays(days);
+    const dims: Dim[] = request.groupBy ? [request.groupBy, 'day'] : ['day'];
+    const groups = aggregate(
+      days.map((d, i) => ({ view: byDay.get(d)!.view, buckets: { day: i } })),
+      { dims, ...masks(request.filters, attrs) },
+      attrs,
+      { day: days.length },
+    );
+    const series = new Map<number, DailySeries>();
+    groups.keys.forEach((key, g) => {
+      const group = request.groupBy ? key[0]! : 0;
+      const dayIndex = request.groupBy ? key[1]! : key[0]!;
+      let s = series.get(group);
+      if (!s) {
+        const keys: Record<string, string> = {};
+        const labels: Record<string, string> = {};
+        if (request.groupBy) {
+          keys[request.groupBy] = keyValueOf(request.groupBy, group, attrs);
+          labels[request.groupBy] = labelOf(request.groupBy, group, attrs);
+        }
+        s = { keys, labels, values: new Array<number>(days.length).fill(0), revenueScaled: 0 };
+        series.set(group, s);
+      }
+      const value =
+        request.target === 'revenue'
+          ? groups.revenue[g]! / MONEY_SCALE
+          : request.target === 'units'
+            ? groups.units[g]!
+            : groups.orders[g]!;
+      s.values[dayIndex] = value;
+      s.revenueScaled += groups.revenue[g]!;
+    });
+    const ordered = [...series.values()].sort(
+      (x, y) =>
+        y.revenueScaled - x.revenueScaled || JSON.stringify(x.keys).localeCompare(JSON.stringify(y.keys)),
+    );
+    if (!request.groupBy && ordered.length === 0) {
+      ordered.push({
+        keys: {},
+        labels: {},
+        values: new Array<number>(days.length).fill(0),
+        revenueScaled: 0,
+      });
+    }
+    return {
+      days,
+      series: ordered.slice(0, request.top),
+      dataVersion,
+      ...freshness(days, byDay, partitions.today(), attrs),
+    };
+  }
+
+  function keyValueOf(dim: Exclude<Dim, 'day' | 'week' | 'month'>, k: number, attrs: FullAttributes): string {
+    switch (dim) {
+      case 'store':
+        return partitions.stores.ids[k]!;
+      case 'product':
+        return partitions.products.ids[k]!;
+      case 'region':
+        return attrs.regions[k]!;
+      case 'category':
+        return attrs.categories[k]!;
+      case 'brand':
+        return attrs.brands[k]!;
+    }
+  }
+
+  function labelOf(dim: SeriesDim, k: number, attrs: FullAttributes): string {
+    return dim === 'store'
+      ? attrs.storeName(k)
+      : dim === 'product'
+        ? attrs.productName(k)
+        : keyValueOf(dim, k, attrs);
+  }
+
   async function compute(query: SalesQuery): Promise<SalesAnswer> {
     const started = performance.now();
     const today = partitions.today();
@@ -136,18 +273,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
       for (const shift of comparison.shifts) for (const d of periodDays) needed.add(shift(d));
       for (const d of comparison.baseline ?? []) needed.add(d);
     }
-    const neededDays = [...needed].sort((x, y) => x - y);
-    const held = await partitions.getDays(neededDays);
-    const byDay = new Map<number, HeldDay>(neededDays.map((d, i) => [d, held[i]!]));
-    const attrs = await catalog.attributes();
-
-    // The data version: every partition read and the catalog; any change makes a new cache key.
-    const hash = createHash('sha1').update(attrs.version);
-    for (const d of neededDays) {
-      const h = byDay.get(d)!;
-      hash.update(`${d}:${h.view.data.version}:${h.stale ? 's' : ''};`);
-    }
-    const dataVersion = hash.digest('base64url').slice(0, 20);
+    const { byDay, attrs, dataVersion } = await loadDays([...needed]);
     const queryKey = createHash('sha1')
       .update(JSON.stringify({ ...query, from: formatDay(from), to: formatDay(to) }))
       .digest('base64url')
@@ -323,24 +449,10 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
       growth: (r) => growthOf(r) ?? Number.NEGATIVE_INFINITY,
     };
     const keyText = (key: number[]) => spec.dims.map((dim, i) => keyValue(dim, key[i]!)).join('\u0000');
-    const keyValue = (dim: Dim, k: number): string => {
-      switch (dim) {
-        case 'store':
-          return partitions.stores.ids[k]!;
-        case 'product':
-          return partitions.products.ids[k]!;
-        case 'region':
-          return attrs.regions[k]!;
-        case 'category':
-          return attrs.categories[k]!;
-        case 'brand':
-          return attrs.brands[k]!;
-        default:
-          return buckets[dim]!.keys[k]!;
-      }
-    };
+    const keyValue = (dim: Dim, k: number): string =>
+      TIME_DIMS.includes(dim) ? buckets[dim]!.keys[k]! : keyValueOf(dim as SeriesDim, k, attrs);
     const labelValue = (dim: Dim, k: number): string =>
-      dim === 'store' ? attrs.storeName(k) : dim === 'product' ? attrs.productName(k) : keyValue(dim, k);
+      TIME_DIMS.includes(dim) ? keyValue(dim, k) : labelOf(dim as SeriesDim, k, attrs);
     const by = sortValue[query.sort];
     const keyTexts = new Map(rows.map((r) => [r, keyText(r.key)]));
     rows.sort(
@@ -381,17 +493,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
       };
     });
 
-    // Freshness: the oldest read among the period's days; complete only if every day was closed,
-    // read after it ended, and not served from an older copy after a failure.
-    let dataAsOf: number | null = null;
-    let complete = true;
-    for (const d of periodDays) {
-      const h = byDay.get(d)!;
-      if (d >= today || !h.view.data.closed || h.stale) complete = false;
-      if (d < today || h.view.data.lineCount > 0)
-        dataAsOf = dataAsOf === null ? h.view.data.fetchedAt : Math.min(dataAsOf, h.view.data.fetchedAt);
-    }
-    if (attrs.snapshot.stale) complete = false;
+    const { dataAsOf, complete } = freshness(periodDays, byDay, today, attrs);
 
     const answer: SalesAnswer = {
       period: { from: formatDay(from), to: formatDay(to), days: periodDays.length },
@@ -423,7 +525,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
       totalRows: rows.length,
       trend,
       meta: {
-        dataAsOf: dataAsOf === null ? null : new Date(dataAsOf).toISOString(),
+        dataAsOf,
         complete,
         cached: false,
         computeMs: Math.round((performance.now() - started) * 10) / 10,
@@ -433,7 +535,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
     return answer;
   }
 
-  return { sales: compute };
+  return { sales: compute, dailySeries };
 }
 
 export type SalesAnalyticsService = ReturnType<typeof salesAnalyticsServiceFactory>;
