@@ -16,6 +16,7 @@ import { registerOpenApi } from './plugins/openapi.ts';
 import { registerProblemHandlers } from './plugins/problem.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
+import { forecastRoutes } from './routes/forecast-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { syncRoutes } from './routes/sync-routes.ts';
 
@@ -146,6 +147,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(catalogRoutes, { prefix: '/api/v1' });
   await app.register(analyticsRoutes, { prefix: '/api/v1' });
   await app.register(syncRoutes, { prefix: '/api/v1' });
+  await app.register(forecastRoutes, { prefix: '/api/v1' });
 
   return app;
 }

@@ -22,6 +22,7 @@ import {
   stockAnalyticsServiceFactory,
 } from './services/analytics/stock-analytics-service.ts';
 import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
+import { type ForecastService, forecastServiceFactory } from './services/forecast/forecast-service.ts';
 import { type HealthService, healthServiceFactory } from './services/health-service.ts';
 
 export interface Container {
@@ -34,6 +35,7 @@ export interface Container {
   partitions: PartitionStore;
   salesAnalytics: SalesAnalyticsService;
   stockAnalytics: StockAnalyticsService;
+  forecast: ForecastService;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,13 @@ export function createContainer(
     cache,
     config,
   });
+  const forecast = forecastServiceFactory({
+    sales: salesAnalytics,
+    stock: stockAnalytics,
+    partitions,
+    cache,
+    config,
+  });
 
   return {
     config,
@@ -89,6 +98,7 @@ export function createContainer(
     partitions,
     salesAnalytics,
     stockAnalytics,
+    forecast,
     async close() {
       await Promise.allSettled([upstream.close(), cache.close()]);
       if (redis) await redis.quit().catch(() => redis.disconnect());

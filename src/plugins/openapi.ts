@@ -64,6 +64,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'catalog', description: 'Stores and products of the system of record' },
         { name: 'analytics', description: 'Sales and stock KPIs from day partitions' },
         { name: 'sync', description: 'Day partitions: sync now, and their status' },
+        { name: 'forecast', description: 'Sales forecasts with intervals and backtests' },
         { name: 'operations', description: 'Health and readiness' },
       ],
       components: {

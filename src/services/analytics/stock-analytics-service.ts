@@ -39,13 +39,18 @@ export function stockAnalyticsServiceFactory({
   cache,
   config,
 }: StockAnalyticsDeps) {
-  async function stock(query: StockQuery): Promise<StockAnswer> {
-    const started = performance.now();
-    const today = partitions.today();
-    const stockResult = await cache.getOrLoad<UpstreamStockItem[]>(STOCK_KEY, () => upstream.getStock(), {
+  /** The current stock of the system of record, through the cache (a minute fresh). */
+  function currentStock() {
+    return cache.getOrLoad<UpstreamStockItem[]>(STOCK_KEY, () => upstream.getStock(), {
       ttlMs: STOCK_TTL_MS,
       staleTtlMs: config.cache.staleTtlMs,
     });
+  }
+
+  async function stock(query: StockQuery): Promise<StockAnswer> {
+    const started = performance.now();
+    const today = partitions.today();
+    const stockResult = await currentStock();
     const days = Array.from({ length: COVER_WINDOW_DAYS }, (_, i) => today - COVER_WINDOW_DAYS + i);
     const held = await partitions.getDays(days);
     const attrs = await catalog.attributes();
@@ -165,7 +170,7 @@ export function stockAnalyticsServiceFactory({
     };
   }
 
-  return { stock };
+  return { stock, currentStock };
 }
 
 export type StockAnalyticsService = ReturnType<typeof stockAnalyticsServiceFactory>;
