@@ -112,7 +112,8 @@ const isFiniteNumber = Number.isFinite as (v: unknown) => v is number;
 /**
  * Validates a sales page about ten times faster than zod (which parsed ~350k lines/s here, too
  * slow for the sync target), accepting only a subset of what the schema accepts; anything else
- * returns undefined and the zod schema gives the verdict and the error message.
+ * returns undefined and the zod schema gives the verdict and the error message. Unlike zod it keeps
+ * unknown keys on the lines (nothing reads them).
  */
 export function fastParseSalesPage(json: unknown): UpstreamSalesPage | undefined {
   if (typeof json !== 'object' || json === null) return undefined;
@@ -122,7 +123,6 @@ export function fastParseSalesPage(json: unknown): UpstreamSalesPage | undefined
   for (const n of [number, totalElements, totalPages])
     if (!Number.isSafeInteger(n) || (n as number) < 0) return undefined;
   if (!Number.isSafeInteger(size) || (size as number) < 1) return undefined;
-  const lines: UpstreamSaleLine[] = new Array(content.length);
   for (let i = 0; i < content.length; i++) {
     const l = content[i] as Record<string, unknown> | null;
     if (typeof l !== 'object' || l === null) return undefined;
@@ -133,28 +133,22 @@ export function fastParseSalesPage(json: unknown): UpstreamSalesPage | undefined
     const { soldAt, quantity, unitPrice, amount, unitCost } = l;
     if (id === undefined || orderId === undefined || storeId === undefined || productId === undefined)
       return undefined;
-    if (typeof soldAt !== 'string' || !SOLD_AT.test(soldAt) || Number.isNaN(Date.parse(soldAt)))
-      return undefined;
+    // The pattern pins every field's range, so only the day of the month can still be impossible.
+    if (typeof soldAt !== 'string' || !SOLD_AT.test(soldAt)) return undefined;
     if (soldAt.charCodeAt(8) > 50 || (soldAt[8] === '2' && soldAt[9] === '9')) {
-      // Day 29 or later: Date.parse rolls 02-30 over to March where zod refuses it; check the month.
       const y = Number(soldAt.slice(0, 4));
       const m = Number(soldAt.slice(5, 7));
       if (Number(soldAt.slice(8, 10)) > new Date(Date.UTC(y, m, 0)).getUTCDate()) return undefined;
     }
     if (!isFiniteNumber(quantity) || !isFiniteNumber(unitPrice) || !isFiniteNumber(amount)) return undefined;
     if (unitCost !== undefined && unitCost !== null && !isFiniteNumber(unitCost)) return undefined;
-    lines[i] = {
-      id,
-      orderId,
-      soldAt,
-      storeId,
-      productId,
-      quantity,
-      unitPrice,
-      amount,
-      unitCost: unitCost as number | null | undefined,
-    };
+    // Valid: make the ids strings in place rather than copy ten million objects (GC was 17 % of a sync).
+    l.id = id;
+    l.orderId = orderId;
+    l.storeId = storeId;
+    l.productId = productId;
   }
+  const lines = content as UpstreamSaleLine[];
   return {
     content: lines,
     number: number as number,

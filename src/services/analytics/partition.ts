@@ -67,6 +67,11 @@ export function createPartitionBuilder(day: number, dayStart: number, dayEnd: nu
   const baskets: number[][] = [];
   let lineCount = 0;
   let offDayLines = 0;
+  // Lines of a receipt arrive together, and stores in runs: remember the last lookups.
+  let lastOrderId = '';
+  let lastOrder = -1;
+  let lastStoreId = '';
+  let lastStore = -1;
 
   function idOf(map: Map<string, number>, list: string[], id: string): number {
     let i = map.get(id);
@@ -83,7 +88,12 @@ export function createPartitionBuilder(day: number, dayStart: number, dayEnd: nu
       lineCount++;
       const at = Date.parse(line.soldAt);
       if (!(at >= dayStart && at < dayEnd)) offDayLines++;
-      const s = idOf(storeIndex, storeIds, line.storeId);
+      let s = lastStore;
+      if (line.storeId !== lastStoreId) {
+        s = idOf(storeIndex, storeIds, line.storeId);
+        lastStoreId = line.storeId;
+        lastStore = s;
+      }
       const p = idOf(productIndex, productIds, line.productId);
       const key = s * CELL_KEY_STRIDE + p;
       let c = cellIndex.get(key);
@@ -105,11 +115,16 @@ export function createPartitionBuilder(day: number, dayStart: number, dayEnd: nu
         costKnown[c]! += toScaled(line.quantity * line.unitCost);
       else unitsNoCost[c]! += line.quantity;
       lines[c]!++;
-      let o = orderIndex.get(line.orderId);
-      if (o === undefined) {
-        o = baskets.length;
-        orderIndex.set(line.orderId, o);
-        baskets.push([]);
+      let o = lastOrder;
+      if (line.orderId !== lastOrderId) {
+        const known = orderIndex.get(line.orderId);
+        if (known === undefined) {
+          o = baskets.length;
+          orderIndex.set(line.orderId, o);
+          baskets.push([]);
+        } else o = known;
+        lastOrderId = line.orderId;
+        lastOrder = o;
       }
       const basket = baskets[o]!;
       if (!basket.includes(c)) {

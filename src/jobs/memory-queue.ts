@@ -1,0 +1,403 @@
+/**
+ * The embedded job queue: jobs run in this process, with the same states, progress, attempts,
+ * exponential backoff, permanent errors, deduplication by jobId and bounded retention as the BullMQ
+ * adapter (the contract tests hold both to it). Nothing survives a restart: queued jobs are lost
+ * with the process, which is the embedded mode's bargain (a demo or a single small instance).
+ *
+ * Concurrency is per queue, as with one BullMQ Worker per queue.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  assertName,
+  assertRetention,
+  assertTimeout,
+  backoffDelayMs,
+  bindLogger,
+  errorMessage,
+  isoOrNull,
+  isPermanentError,
+  jsonCopy,
+  normalizeEnqueueOptions,
+  normalizeListFilter,
+  normalizeProgress,
+  pageAcrossStates,
+} from './job-fns.ts';
+import {
+  DEFAULT_RETENTION,
+  type JobContext,
+  type JobInfo,
+  type JobLogger,
+  JobNotFoundError,
+  type JobQueue,
+  type JobRegistry,
+  type JobState,
+  JobWaitTimeoutError,
+  type Processor,
+  type ProcessorsFor,
+  QueueUnavailableError,
+  type RetentionOptions,
+  type UntypedJobQueue,
+} from './queue-types.ts';
+
+export interface MemoryQueueOptions<Reg extends JobRegistry> {
+  /** every queue of the registry, every job name: in embedded mode this process runs them all */
+  processors: ProcessorsFor<Reg>;
+  /** jobs running at once, per queue; default 2 */
+  concurrency?: number;
+  logger: JobLogger;
+  retention?: RetentionOptions;
+  /** close(): how long running jobs get to finish before their signal is aborted; default 10 000 */
+  closeTimeoutMs?: number;
+}
+
+interface Entry {
+  id: string;
+  name: string;
+  payload: unknown;
+  state: JobState;
+  progress: number;
+  attempts: number;
+  createdAtMs: number;
+  startedAtMs: number | null;
+  finishedAtMs: number | null;
+  result: unknown;
+  error: string | null;
+  maxAttempts: number;
+  backoffMs: number;
+  /** queued: epoch ms from which it may run */
+  runAt: number;
+  /** queued: order of arrival in the queued state */
+  seq: number;
+  /** active: the running attempt's controller (identifies the attempt) */
+  controller: AbortController | null;
+  /** queued for a retry: the timer that wakes the queue when the backoff is over */
+  timer: NodeJS.Timeout | null;
+  waiters: Set<() => void>;
+}
+
+interface QueueRuntime {
+  name: string;
+  processors: Record<string, Processor<unknown, unknown>>;
+  jobs: Map<string, Entry>;
+  running: number;
+  /** ids in the order they finished, oldest first (retention drops from the front) */
+  finished: { completed: string[]; failed: string[] };
+}
+
+/** Resolves when every promise has settled or `ms` has passed, whichever comes first; true if all settled. */
+async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([Promise.allSettled(promises).then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueOptions<Reg>): JobQueue<Reg> {
+  const { logger } = options;
+  const concurrency = options.concurrency ?? 2;
+  const retention = options.retention ?? DEFAULT_RETENTION;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer (got ${concurrency})`);
+  }
+  assertRetention(retention);
+
+  const queues = new Map<string, QueueRuntime>();
+  for (const [name, processors] of Object.entries(options.processors)) {
+    assertName('queue', name);
+    queues.set(name, {
+      name,
+      processors: processors as Record<string, Processor<unknown, unknown>>,
+      jobs: new Map(),
+      running: 0,
+      finished: { completed: [], failed: [] },
+    });
+  }
+
+  const runs = new Set<Promise<void>>();
+  let seq = 0;
+  let closing: Promise<void> | undefined;
+
+  function runtime(queue: string): QueueRuntime {
+    const q = queues.get(queue);
+    if (!q) throw new RangeError(`unknown queue ${JSON.stringify(queue)}`);
+    return q;
+  }
+
+  function assertOpen(): void {
+    if (closing) throw new QueueUnavailableError('closed');
+  }
+
+  function snapshot(q: QueueRuntime, e: Entry): JobInfo {
+    return {
+      id: e.id,
+      queue: q.name,
+      name: e.name,
+      payload: structuredClone(e.payload),
+      state: e.state,
+      progress: e.progress,
+      attempts: e.attempts,
+      createdAt: isoOrNull(e.createdAtMs) as string,
+      startedAt: isoOrNull(e.startedAtMs),
+      finishedAt: isoOrNull(e.finishedAtMs),
+      result: e.result === null ? null : structuredClone(e.result),
+      error: e.error,
+    };
+  }
+
+  function toQueued(q: QueueRuntime, e: Entry, delayMs: number): void {
+    e.state = 'queued';
+    e.runAt = Date.now() + delayMs;
+    e.seq = seq++;
+    e.controller = null;
+    if (delayMs > 0) {
+      e.timer = setTimeout(() => {
+        e.timer = null;
+        pump(q);
+      }, delayMs);
+    }
+  }
+
+  function finish(q: QueueRuntime, e: Entry, state: 'completed' | 'failed'): void {
+    e.state = state;
+    e.finishedAtMs = Date.now();
+    e.controller = null;
+    const list = q.finished[state];
+    list.push(e.id);
+    // Retention, as BullMQ applies removeOnComplete/removeOnFail: when a job finishes.
+    const rule = retention[state];
+    const oldest = e.finishedAtMs - rule.ageMs;
+    while (list.length > 0) {
+      const id = list[0] as string;
+      const held = q.jobs.get(id);
+      const stale = !held || held.state !== state;
+      if (!stale && list.length <= rule.count && (held.finishedAtMs ?? 0) >= oldest) break;
+      list.shift();
+      if (!stale) q.jobs.delete(id);
+    }
+    for (const notify of [...e.waiters]) notify();
+  }
+
+  function pump(q: QueueRuntime): void {
+    while (!closing && q.running < concurrency) {
+      const now = Date.now();
+      let next: Entry | undefined;
+      for (const e of q.jobs.values()) {
+        if (e.state !== 'queued' || e.runAt > now) continue;
+        if (!next || e.runAt < next.runAt || (e.runAt === next.runAt && e.seq < next.seq)) next = e;
+      }
+      if (!next) return;
+      start(q, next);
+    }
+  }
+
+  function start(q: QueueRuntime, e: Entry): void {
+    const controller = new AbortController();
+    q.running++;
+    e.state = 'active';
+    e.attempts++;
+    e.startedAtMs = Date.now();
+    e.progress = 0;
+    e.controller = controller;
+    const current = () => e.controller === controller && e.state === 'active';
+    const log = bindLogger(logger, { queue: q.name, jobId: e.id, jobName: e.name, attempt: e.attempts });
+    const ctx: JobContext = {
+      id: e.id,
+      attempt: e.attempts,
+      async updateProgress(progress) {
+        const value = normalizeProgress(progress);
+        if (value !== null && current()) e.progress = value;
+      },
+      log,
+      signal: controller.signal,
+    };
+    const processor = q.processors[e.name];
+    const run = (async () => {
+      try {
+        if (!processor) throw new Error(`no processor for job ${q.name}/${e.name}`);
+        const result = await processor(structuredClone(e.payload), ctx);
+        // A result that is not JSON fails the attempt, as it would in Redis.
+        const stored = jsonCopy(result);
+        if (!current()) return;
+        e.result = stored;
+        e.error = null;
+        e.progress = 100;
+        finish(q, e, 'completed');
+        log.debug({}, 'job completed');
+      } catch (err) {
+        if (!current()) return;
+        const permanent = isPermanentError(err) || !processor;
+        e.error = errorMessage(err);
+        if (!permanent && e.attempts < e.maxAttempts) {
+          const delayMs = backoffDelayMs(e.backoffMs, e.attempts);
+          log.warn({ err: e.error, retryInMs: delayMs }, 'job attempt failed; it will be retried');
+          toQueued(q, e, delayMs);
+        } else {
+          log.warn({ err: e.error, permanent }, 'job failed');
+          finish(q, e, 'failed');
+        }
+      } finally {
+        q.running--;
+        pump(q);
+      }
+    })();
+    runs.add(run);
+    void run.finally(() => runs.delete(run));
+  }
+
+  const impl: UntypedJobQueue = {
+    kind: 'memory',
+
+    async enqueue(queue, name, payload, opts) {
+      assertOpen();
+      const q = runtime(queue);
+      assertName('job', name);
+      if (!q.processors[name]) throw new RangeError(`no processor for job ${queue}/${name}`);
+      const o = normalizeEnqueueOptions(opts);
+      const data = jsonCopy(payload);
+      const existing = o.jobId === undefined ? undefined : q.jobs.get(o.jobId);
+      if (existing && existing.state !== 'failed') {
+        return { job: snapshot(q, existing), created: false };
+      }
+      if (existing) {
+        // Re-run the failed job under its id, as BullMQ's Job.retry does (see EnqueueOptions.jobId).
+        q.finished.failed = q.finished.failed.filter((id) => id !== existing.id);
+        Object.assign(existing, {
+          payload: data,
+          progress: 0,
+          attempts: 0,
+          startedAtMs: null,
+          finishedAtMs: null,
+          result: null,
+          error: null,
+        });
+        toQueued(q, existing, 0);
+        const job = snapshot(q, existing);
+        pump(q);
+        return { job: job, created: true };
+      }
+      const entry: Entry = {
+        id: o.jobId ?? randomUUID(),
+        name,
+        payload: data,
+        state: 'queued',
+        progress: 0,
+        attempts: 0,
+        createdAtMs: Date.now(),
+        startedAtMs: null,
+        finishedAtMs: null,
+        result: null,
+        error: null,
+        maxAttempts: o.attempts,
+        backoffMs: o.backoffMs,
+        runAt: 0,
+        seq: 0,
+        controller: null,
+        timer: null,
+        waiters: new Set(),
+      };
+      q.jobs.set(entry.id, entry);
+      toQueued(q, entry, 0);
+      const job = snapshot(q, entry);
+      pump(q);
+      return { job: job, created: true };
+    },
+
+    async get(queue, id) {
+      assertOpen();
+      const q = runtime(queue);
+      const e = q.jobs.get(id);
+      return e ? snapshot(q, e) : null;
+    },
+
+    async list(queue, filter) {
+      assertOpen();
+      const q = runtime(queue);
+      const { states, limit, offset } = normalizeListFilter(filter);
+      const now = Date.now();
+      const byState = new Map<JobState, Entry[]>(states.map((s) => [s, []]));
+      for (const e of q.jobs.values()) byState.get(e.state)?.push(e);
+      const ordered = (state: JobState, entries: Entry[]): Entry[] => {
+        if (state === 'active') return entries.sort((a, b) => (b.startedAtMs ?? 0) - (a.startedAtMs ?? 0));
+        if (state === 'queued') {
+          const ready = entries.filter((e) => e.runAt <= now).sort((a, b) => b.seq - a.seq);
+          const waiting = entries.filter((e) => e.runAt > now).sort((a, b) => b.runAt - a.runAt);
+          return [...ready, ...waiting];
+        }
+        // Finish order, newest first (ties keep the order they finished in).
+        const rank = new Map(q.finished[state].map((id, i) => [id, i]));
+        return entries.sort((a, b) => (rank.get(b.id) ?? 0) - (rank.get(a.id) ?? 0));
+      };
+      const groups = states.map((state) => ({ state, entries: ordered(state, byState.get(state) ?? []) }));
+      const slices = pageAcrossStates(
+        groups.map((g) => ({ state: g.state, count: g.entries.length })),
+        offset,
+        limit,
+      );
+      const jobs = slices.flatMap((s) =>
+        (groups.find((g) => g.state === s.state)?.entries ?? [])
+          .slice(s.start, s.start + s.count)
+          .map((e) => snapshot(q, e)),
+      );
+      return { jobs: jobs, total: groups.reduce((n, g) => n + g.entries.length, 0) };
+    },
+
+    async waitFor(queue, id, timeoutMs) {
+      assertOpen();
+      assertTimeout(timeoutMs);
+      const q = runtime(queue);
+      const e = q.jobs.get(id);
+      if (!e) throw new JobNotFoundError(queue, id);
+      if (e.state === 'completed' || e.state === 'failed') return snapshot(q, e);
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
+          e.waiters.delete(done);
+          if (closing && e.state !== 'completed' && e.state !== 'failed') {
+            reject(new QueueUnavailableError('closed'));
+          } else {
+            resolve(snapshot(q, e));
+          }
+        };
+        const timer = setTimeout(() => {
+          e.waiters.delete(done);
+          reject(new JobWaitTimeoutError(queue, id, timeoutMs));
+        }, timeoutMs);
+        e.waiters.add(done);
+      });
+    },
+
+    async ping() {
+      assertOpen();
+    },
+
+    close() {
+      closing ??= (async () => {
+        for (const q of queues.values()) {
+          for (const e of q.jobs.values()) {
+            if (e.timer) clearTimeout(e.timer);
+            e.timer = null;
+          }
+        }
+        if (!(await settleWithin([...runs], closeTimeoutMs))) {
+          const running = [...queues.values()].flatMap((q) =>
+            [...q.jobs.values()].filter((e) => e.state === 'active').map((e) => `${q.name}/${e.id}`),
+          );
+          logger.warn({ jobs: running }, 'jobs still running at close: aborting them');
+          for (const q of queues.values()) for (const e of q.jobs.values()) e.controller?.abort();
+          await settleWithin([...runs], Math.min(1_000, closeTimeoutMs));
+        }
+        for (const q of queues.values()) {
+          for (const e of q.jobs.values()) for (const notify of [...e.waiters]) notify();
+        }
+      })();
+      return closing;
+    },
+  };
+  return impl as unknown as JobQueue<Reg>;
+}
