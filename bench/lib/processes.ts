@@ -4,12 +4,12 @@
  * exit) leaves nothing running.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startRedis } from '../../test/helpers/redis.ts';
+import { onPath, startRedis } from '../../test/helpers/redis.ts';
+
+export { onPath };
 
 /** The repository root (bench/lib/ is two levels down). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,20 +57,6 @@ export function stopChildrenOnExit(onSignal?: (signal: NodeJS.Signals) => void):
       void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
-}
-
-export function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 export function freePort(): Promise<number> {

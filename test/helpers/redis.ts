@@ -53,7 +53,7 @@ export function uniquePrefix(label = 'test'): string {
   return `${label}:${randomUUID().slice(0, 8)}:`;
 }
 
-function onPath(command: string): string | undefined {
+export function onPath(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, command);

@@ -7,6 +7,7 @@ import type { Cache } from '../../clients/cache/cache-types.ts';
 import type { Config } from '../../config.ts';
 import { formatDay, isoWeekKey, monthKey, parseDay, shiftYears } from '../../lib/calendar.ts';
 import type { SalesAnswer, SalesQuery } from '../../models/analytics.ts';
+import { cachedAnswer, elapsedMs, resultKey } from '../result-cache.ts';
 import {
   type AggregateSpec,
   aggregate,
@@ -274,22 +275,13 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
       for (const d of comparison.baseline ?? []) needed.add(d);
     }
     const { byDay, attrs, dataVersion } = await loadDays([...needed]);
-    const queryKey = createHash('sha1')
-      .update(JSON.stringify({ ...query, from: formatDay(from), to: formatDay(to) }))
-      .digest('base64url')
-      .slice(0, 20);
-    const resultKey = `analytics:sales:v1:${queryKey}:${dataVersion}`;
-    const cached = await cache.get<SalesAnswer>(resultKey).catch(() => undefined);
-    if (cached) {
-      return {
-        ...cached.value,
-        meta: {
-          ...cached.value.meta,
-          cached: true,
-          computeMs: Math.round((performance.now() - started) * 10) / 10,
-        },
-      };
-    }
+    const key = resultKey(
+      'analytics:sales:v1',
+      { ...query, from: formatDay(from), to: formatDay(to) },
+      dataVersion,
+    );
+    const cached = await cachedAnswer<SalesAnswer>(cache, key, started);
+    if (cached) return cached;
 
     const spec: AggregateSpec = { dims: query.groupBy, ...masks(query, attrs) };
     const timeDims = spec.dims.filter((d) => TIME_DIMS.includes(d));
@@ -528,10 +520,10 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
         dataAsOf,
         complete,
         cached: false,
-        computeMs: Math.round((performance.now() - started) * 10) / 10,
+        computeMs: elapsedMs(started),
       },
     };
-    await cache.set(resultKey, answer, { ttlMs: config.analytics.resultCacheTtlMs }).catch(() => {});
+    await cache.set(key, answer, { ttlMs: config.analytics.resultCacheTtlMs }).catch(() => {});
     return answer;
   }
 

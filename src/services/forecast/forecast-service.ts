@@ -3,7 +3,6 @@
  * granularity, modelled by forecast-fns (seasonal regression, linear trend, seasonal naive, with
  * rolling-origin backtests and empirical intervals), and cached per (request, data version).
  */
-import { createHash } from 'node:crypto';
 import type { Cache } from '../../clients/cache/cache-types.ts';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../errors.ts';
@@ -13,6 +12,7 @@ import type { UpstreamStockItem } from '../../models/upstream.ts';
 import type { PartitionStore } from '../analytics/partition-store.ts';
 import type { DailySeries, SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
 import type { StockAnalyticsService } from '../analytics/stock-analytics-service.ts';
+import { cachedAnswer, elapsedMs, resultKey } from '../result-cache.ts';
 import { forecast, InsufficientHistoryError } from './forecast-fns.ts';
 
 export const DEFAULT_HISTORY_DAYS = 730;
@@ -142,22 +142,9 @@ export function forecastServiceFactory({ sales, stock, partitions, cache }: Fore
         top: request.top,
         target: request.target,
       });
-      const key = createHash('sha1')
-        .update(JSON.stringify({ ...request, history: { from, to }, horizon }))
-        .digest('base64url')
-        .slice(0, 20);
-      const resultKey = `forecast:v1:${key}:${daily.dataVersion}`;
-      const cached = await cache.get<ForecastAnswer>(resultKey).catch(() => undefined);
-      if (cached) {
-        return {
-          ...cached.value,
-          meta: {
-            ...cached.value.meta,
-            cached: true,
-            computeMs: Math.round((performance.now() - started) * 10) / 10,
-          },
-        };
-      }
+      const key = resultKey('forecast:v1', { ...request, history: { from, to }, horizon }, daily.dataVersion);
+      const cached = await cachedAnswer<ForecastAnswer>(cache, key, started);
+      if (cached) return cached;
 
       const productLevel = request.groupBy === 'product' || Boolean(request.filters.productId?.length);
       const items = productLevel ? (await stock.currentStock()).value : [];
@@ -222,12 +209,12 @@ export function forecastServiceFactory({ sales, stock, partitions, cache }: Fore
         meta: {
           dataAsOf: daily.dataAsOf,
           complete: daily.complete,
-          computeMs: Math.round((performance.now() - started) * 10) / 10,
+          computeMs: elapsedMs(started),
           cached: false,
           warnings: skipped,
         },
       };
-      await cache.set(resultKey, answer, { ttlMs: 3_600_000 }).catch(() => {});
+      await cache.set(key, answer, { ttlMs: 3_600_000 }).catch(() => {});
       return answer;
     },
   };
