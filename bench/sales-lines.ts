@@ -1,6 +1,6 @@
 /**
  * Throughput and memory of the streamed sales-lines export, on synthetic lines in pages of 5,000.
- * Usage: node --import tsx src/services/reports/xlsx/bench-sales-lines.ts [xlsx|csv] [lines] [level]
+ * Usage: npm run bench:sales-lines -- [xlsx|csv] [lines] [level]
  * Run one format per process: the peak RSS reported is the process's own.
  */
 import { createWriteStream } from 'node:fs';
