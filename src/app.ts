@@ -18,6 +18,7 @@ import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { forecastRoutes } from './routes/forecast-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
+import { reportRoutes } from './routes/report-routes.ts';
 import { syncRoutes } from './routes/sync-routes.ts';
 
 declare module 'fastify' {
@@ -95,7 +96,19 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
 
   const services = createContainer(config, app.log, options.overrides);
   app.decorate('services', services);
+  // Embedded mode has no worker process: the API deletes expired report files itself.
+  let cleanupTimer: NodeJS.Timeout | undefined;
+  if (config.mode === 'embedded') {
+    app.addHook('onReady', async () => {
+      const cleanup = () =>
+        services.reports.cleanup().catch((err: unknown) => app.log.warn({ err }, 'report cleanup failed'));
+      void cleanup();
+      cleanupTimer = setInterval(cleanup, 3_600_000);
+      cleanupTimer.unref();
+    });
+  }
   app.addHook('onClose', async () => {
+    clearInterval(cleanupTimer);
     await services.close();
   });
   // During shutdown, answers to in-flight requests close their keep-alive connection; otherwise
@@ -148,6 +161,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(analyticsRoutes, { prefix: '/api/v1' });
   await app.register(syncRoutes, { prefix: '/api/v1' });
   await app.register(forecastRoutes, { prefix: '/api/v1' });
+  await app.register(reportRoutes, { prefix: '/api/v1' });
 
   return app;
 }

@@ -142,6 +142,11 @@ export const EnvSchema = z.object({
   SYNC_DAY_CONCURRENCY: intFrom(4, 1, 64),
   RESULT_CACHE_SECONDS: intFrom(600, 1, 86_400),
   ANALYTICS_TODAY: z.iso.date().optional(),
+  EXPORTS_DIR: z.string().min(1).default('exports'),
+  REPORT_RETENTION_DAYS: intFrom(30, 1, 3_650),
+  REPORT_LINK_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
+  REPORT_LINK_TTL_HOURS: intFrom(72, 1, 24 * 90),
+  JOB_CONCURRENCY: intFrom(2, 1, 64),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -190,6 +195,14 @@ export interface Config {
     /** pins "today" (YYYY-MM-DD) for tests and reproducible demos; unset = the real date in businessTz */
     today: string | undefined;
   };
+  reports: {
+    exportsDir: string;
+    retentionMs: number;
+    /** HMAC key of signed download links; unset = random per process (links die with it) */
+    linkSecret: string | undefined;
+    linkTtlMs: number;
+  };
+  jobs: { concurrency: number };
 }
 
 export class ConfigError extends Error {
@@ -268,5 +281,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       resultCacheTtlMs: e.RESULT_CACHE_SECONDS * 1000,
       today: e.ANALYTICS_TODAY,
     },
+    reports: {
+      exportsDir: e.EXPORTS_DIR,
+      retentionMs: e.REPORT_RETENTION_DAYS * 86_400_000,
+      linkSecret: e.REPORT_LINK_SECRET,
+      linkTtlMs: e.REPORT_LINK_TTL_HOURS * 3_600_000,
+    },
+    jobs: { concurrency: e.JOB_CONCURRENCY },
   };
 }

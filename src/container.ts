@@ -11,6 +11,8 @@ import { createRedisCache } from './clients/cache/redis-cache.ts';
 import { createRedisConnection } from './clients/redis.ts';
 import { createUpstreamClient, type UpstreamClient } from './clients/upstream-client.ts';
 import type { Config } from './config.ts';
+import { createJobQueue } from './jobs/job-queue-factory.ts';
+import type { AppJobQueue, AppProcessors } from './jobs/job-registry.ts';
 import { catalogSnapshotFactory } from './services/analytics/catalog-snapshot.ts';
 import { type PartitionStore, partitionStoreFactory } from './services/analytics/partition-store.ts';
 import {
@@ -24,6 +26,8 @@ import {
 import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
 import { type ForecastService, forecastServiceFactory } from './services/forecast/forecast-service.ts';
 import { type HealthService, healthServiceFactory } from './services/health-service.ts';
+import { reportBuildersFactory } from './services/reports/report-builders.ts';
+import { type ReportService, reportServiceFactory } from './services/reports/report-service.ts';
 
 export interface Container {
   config: Config;
@@ -36,12 +40,17 @@ export interface Container {
   salesAnalytics: SalesAnalyticsService;
   stockAnalytics: StockAnalyticsService;
   forecast: ForecastService;
+  jobs: AppJobQueue;
+  reports: ReportService;
+  /** the job processors, for the in-process runner (embedded) or src/worker.ts (shared) */
+  processors: AppProcessors;
   close(): Promise<void>;
 }
 
 export interface ContainerOverrides {
   cache?: Cache;
   upstream?: UpstreamClient;
+  jobs?: AppJobQueue;
 }
 
 export function createContainer(
@@ -87,6 +96,36 @@ export function createContainer(
     cache,
     config,
   });
+  const builders = reportBuildersFactory({
+    sales: salesAnalytics,
+    stock: stockAnalytics,
+    today: partitions.today,
+  });
+  // The processors call the report service, which enqueues on the queue they are given to: bind late.
+  let reportsRef: ReportService | undefined;
+  const processors: AppProcessors = {
+    reports: { render: (payload, ctx) => reportsRef!.process(payload, ctx) },
+  };
+  const jobs =
+    overrides.jobs ??
+    createJobQueue({
+      config,
+      logger,
+      processors,
+      ...(redis ? { redis } : {}),
+      concurrency: config.jobs.concurrency,
+    });
+  const reports = reportServiceFactory({
+    jobs,
+    builders,
+    sales: salesAnalytics,
+    upstream,
+    catalog: snapshot,
+    today: partitions.today,
+    config,
+    logger,
+  });
+  reportsRef = reports;
 
   return {
     config,
@@ -99,7 +138,12 @@ export function createContainer(
     salesAnalytics,
     stockAnalytics,
     forecast,
+    jobs,
+    reports,
+    processors,
     async close() {
+      // Jobs first: a running report still reads from the upstream and the cache.
+      await jobs.close().catch(() => {});
       await Promise.allSettled([upstream.close(), cache.close()]);
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },

@@ -1,28 +1,48 @@
 /**
- * The worker entry point (shared mode): consumes the job queues (reports, imports, scheduled
- * deliveries) on as many machines as needed. The queues arrive with the reports issue; until then
- * the worker checks its configuration, connects to Redis and waits, so deployments can already
- * run it and its shutdown path is exercised.
+ * The worker entry point (shared mode): consumes the job queues (reports now; imports and
+ * scheduled deliveries later) on as many machines as needed, and deletes expired report files.
+ * The API only enqueues. In embedded mode there is no worker: jobs run inside the API process.
  */
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
-import { createRedisConnection } from './clients/redis.ts';
+import { createContainer } from './container.ts';
+import { createJobWorker } from './jobs/job-queue-factory.ts';
 import { readConfigOrExit } from './read-config.ts';
 
+const CLEANUP_EVERY_MS = 3_600_000;
+
 const config = readConfigOrExit();
-const logger = pino({ level: config.logLevel, base: { role: 'worker' } });
+const logger = pino({
+  level: config.logLevel,
+  base: { role: 'worker' },
+  ...(process.stdout.isTTY && config.env !== 'production' ? { transport: { target: 'pino-pretty' } } : {}),
+});
 
 if (!config.redis) {
   logger.fatal('the worker needs REDIS_URL (shared mode); in embedded mode jobs run inside the API process');
   process.exit(78);
 }
 
-const redis = createRedisConnection({ ...config.redis, role: 'worker', logger, name: 'salesflow-worker' });
-await redis.ping().catch(() => logger.warn('redis not reachable yet; waiting for it'));
-logger.info({ queues: [] }, 'worker started');
+const services = createContainer(config, logger);
+const worker = createJobWorker({
+  config,
+  logger,
+  processors: services.processors,
+  concurrency: config.jobs.concurrency,
+});
+await worker.ready();
+logger.info({ queues: worker.queues, concurrency: config.jobs.concurrency }, 'worker started');
+
+const cleanup = () =>
+  services.reports.cleanup().catch((err: unknown) => logger.warn({ err }, 'report cleanup failed'));
+void cleanup();
+const timer = setInterval(cleanup, CLEANUP_EVERY_MS);
+timer.unref();
 
 closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'worker shutting down after an unexpected error');
-  else logger.info({ signal }, 'worker shutting down');
-  await redis.quit().catch(() => redis.disconnect());
+  else logger.info({ signal }, 'worker shutting down: finishing running jobs');
+  clearInterval(timer);
+  await worker.close();
+  await services.close();
 });

@@ -94,7 +94,16 @@ elseif redis.call('LPOS', KEYS[7], id) or redis.call('LPOS', KEYS[8], id) then s
 elseif redis.call('ZSCORE', KEYS[9], id) then state = 'waiting-children'
 end
 return {state, hash}`;
-const SNAPSHOT_KEYS = ['completed', 'failed', 'delayed', 'prioritized', 'active', 'wait', 'paused', 'waiting-children'];
+const SNAPSHOT_KEYS = [
+  'completed',
+  'failed',
+  'delayed',
+  'prioritized',
+  'active',
+  'wait',
+  'paused',
+  'waiting-children',
+];
 const SNAPSHOT_COMMAND = 'salesflowJobSnapshot';
 
 type SnapshotCommand = (...keysThenId: string[]) => Promise<[string, string[]]>;
@@ -140,7 +149,9 @@ export function createBullmqQueue<Reg extends JobRegistry>(options: BullmqQueueO
   redis.on('error', onError);
   redis.on('ready', onReady);
   redis.defineCommand(SNAPSHOT_COMMAND, { numberOfKeys: 1 + SNAPSHOT_KEYS.length, lua: SNAPSHOT_SCRIPT });
-  const snapshotCommand = (redis as unknown as Record<string, SnapshotCommand>)[SNAPSHOT_COMMAND]!.bind(redis);
+  const snapshotCommand = (redis as unknown as Record<string, SnapshotCommand>)[SNAPSHOT_COMMAND]!.bind(
+    redis,
+  );
 
   /** While a connection attempt is in progress, waits for its outcome (until `deadline`). */
   async function connected(deadline: number): Promise<boolean> {
@@ -173,34 +184,37 @@ export function createBullmqQueue<Reg extends JobRegistry>(options: BullmqQueueO
 
   interface Held {
     queue: Queue;
-    /** false once BullMQ's connection setup failed: that Queue would fail forever, so it is replaced */
-    usable: Promise<boolean>;
+    /** 'broken' once BullMQ's setup of the Queue failed: it would fail forever, so it is replaced */
+    setup: 'pending' | 'ready' | 'broken';
   }
   const queues = new Map<string, Held>();
   let closed = false;
 
   function queueFor(name: string): Queue {
-    const held = queues.get(name);
-    if (held) return held.queue;
+    const existing = queues.get(name);
+    if (existing) return existing.queue;
     const queue = new Queue(name, { connection: redis, prefix, streams: { events: { maxLen: maxEvents } } });
     queue.on('error', (err: Error) => {
       if (!redisUnavailableReason(err)) logger.error({ err, queue: name }, 'job queue error');
     });
-    queues.set(name, {
-      queue,
-      usable: queue.waitUntilReady().then(
-        () => true,
-        () => false,
-      ),
-    });
+    const held: Held = { queue, setup: 'pending' };
+    queue.waitUntilReady().then(
+      () => {
+        held.setup = 'ready';
+      },
+      () => {
+        held.setup = 'broken';
+      },
+    );
+    queues.set(name, held);
     return queue;
   }
 
-  async function discardIfBroken(name: string): Promise<void> {
+  function discardIfBroken(name: string): void {
     const held = queues.get(name);
-    if (held && !(await held.usable)) {
+    if (held?.setup === 'broken') {
       queues.delete(name);
-      await held.queue.close().catch(() => undefined);
+      void held.queue.close().catch(() => undefined);
     }
   }
 
@@ -225,7 +239,7 @@ export function createBullmqQueue<Reg extends JobRegistry>(options: BullmqQueueO
         }),
       ]);
     } catch (err) {
-      if (queueName) await discardIfBroken(queueName);
+      if (queueName) discardIfBroken(queueName);
       if (err instanceof OperationTimeout) throw new QueueUnavailableError(err.message);
       const reason =
         redisUnavailableReason(err) ?? (redis.status !== 'ready' ? `not connected (${redis.status})` : null);

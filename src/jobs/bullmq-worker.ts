@@ -17,13 +17,24 @@
  *   kills its worker every time must not take the workers down forever. An event loop blocked for
  *   longer than lockDuration looks like a dead worker too, and the job runs twice: CPU-heavy
  *   processors belong in worker threads (see Processor in queue-types.ts).
- * - close(): stops taking jobs, gives running ones closeTimeoutMs, then aborts their signals and,
- *   if they still run, force-closes: their jobs are recovered as stalled by another worker.
+ * - close(): stops taking jobs, gives running ones closeTimeoutMs (until their outcome is stored),
+ *   then aborts their signals: a job whose processor then stops goes back to the queue without
+ *   spending an attempt; one whose processor ignores its signal is left to the stalled check of
+ *   another worker. The connections are then dropped, never waiting on Redis. A job fetched in the
+ *   instant of closing may also be left to the stalled check (picked up again within lockDuration
+ *   + stalledInterval).
  */
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { redisUnavailableReason, type StoredJobData, workerConnectionOptions } from './bullmq-shared.ts';
-import { assertName, bindLogger, errorMessage, isPermanentError, normalizeProgress } from './job-fns.ts';
+import {
+  assertName,
+  bindLogger,
+  errorMessage,
+  isPermanentError,
+  normalizeProgress,
+  settleWithin,
+} from './job-fns.ts';
 import type {
   JobContext,
   JobLogger,
@@ -89,8 +100,23 @@ export function createBullmqWorker<Reg extends JobRegistry>(
   if (entries.length === 0) throw new RangeError('a worker needs at least one queue to consume');
   for (const [name] of entries) assertName('queue', name);
 
-  /** running processors, by `<queue>/<job id>` */
-  const running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
+  /**
+   * Jobs in hand, by `<queue>/<job id>`: from the processor's start until BullMQ has stored the
+   * outcome ('completed' or 'failed' event) or the job was handed back. close() waits for these, so
+   * that it can then force-close without cutting a result's write short.
+   */
+  const running = new Map<string, { controller: AbortController; done: Promise<void>; release(): void }>();
+  function track(key: string, controller: AbortController): void {
+    let release: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    running.set(key, { controller, done, release });
+  }
+  function untrack(key: string): void {
+    running.get(key)?.release();
+    running.delete(key);
+  }
   let stopping = false;
   const logError = throttled(logger, 30_000);
 
@@ -98,9 +124,13 @@ export function createBullmqWorker<Reg extends JobRegistry>(
     // Three parameters: BullMQ then passes its own abort signal (Worker.cancelJob), forwarded below.
     return async (job: Job<StoredJobData>, token?: string, bullSignal?: AbortSignal): Promise<unknown> => {
       const id = job.id as string;
+      const key = `${queue}/${id}`;
       if (stopping) {
-        // Taken in the moment between pause and close: hand it back without spending an attempt.
-        await job.moveToDelayed(Date.now(), token);
+        // Taken in the moment between pause and close: hand it back without spending an attempt
+        // (should that fail, the job is recovered as stalled).
+        track(key, new AbortController());
+        await job.moveToDelayed(Date.now(), token).catch(() => undefined);
+        untrack(key);
         throw new DelayedError();
       }
       const processor = processors[job.name];
@@ -135,15 +165,20 @@ export function createBullmqWorker<Reg extends JobRegistry>(
         if (lastProgress !== 0) await store(0);
         return processor((job.data as StoredJobData | undefined)?.payload ?? null, ctx);
       })();
-      const key = `${queue}/${id}`;
-      running.set(key, { controller, done: work.catch(() => undefined) });
+      track(key, controller);
       try {
         return await work;
       } catch (err) {
+        if (stopping && controller.signal.aborted) {
+          // Cut short by our close(): back to the queue without spending an attempt. Should the move
+          // fail (lock lost), the job stays active and is recovered as stalled.
+          await job.moveToDelayed(Date.now(), token).catch(() => undefined);
+          untrack(key);
+          throw new DelayedError();
+        }
         if (isPermanentError(err)) throw new UnrecoverableError(errorMessage(err));
         throw err instanceof Error ? err : new Error(errorMessage(err));
       } finally {
-        running.delete(key);
         bullSignal?.removeEventListener('abort', onBullAbort);
       }
     };
@@ -163,6 +198,7 @@ export function createBullmqWorker<Reg extends JobRegistry>(
     worker.on('error', (err) => logError({ queue }, err));
     worker.on('failed', (job, err) => {
       if (!job) return;
+      untrack(`${queue}/${job.id}`);
       const fields = {
         queue,
         jobId: job.id,
@@ -174,6 +210,7 @@ export function createBullmqWorker<Reg extends JobRegistry>(
       else logger.info?.(fields, 'job attempt failed; it will be retried');
     });
     worker.on('completed', (job) => {
+      untrack(`${queue}/${job.id}`);
       logger.debug?.(
         { queue, jobId: job.id, jobName: job.name, attempt: job.attemptsStarted },
         'job completed',
@@ -193,6 +230,21 @@ export function createBullmqWorker<Reg extends JobRegistry>(
     });
     return worker;
   });
+
+  /**
+   * BullMQ arms its next stalled-check timer after a check returns, so a close() that lands during a
+   * check leaves a timer behind that keeps the process alive for up to stalledInterval (the race of
+   * taskforcesh/bullmq#1810). From now on, any stopper it sets is called at once.
+   */
+  function stopStalledChecks(worker: Worker): void {
+    const internals = worker as unknown as { stalledCheckStopper?: () => void };
+    internals.stalledCheckStopper?.();
+    Object.defineProperty(internals, 'stalledCheckStopper', {
+      configurable: true,
+      get: () => undefined,
+      set: (stop: () => void) => stop(),
+    });
+  }
 
   async function untilIdle(ms: number): Promise<boolean> {
     const deadline = performance.now() + ms;
@@ -223,15 +275,21 @@ export function createBullmqWorker<Reg extends JobRegistry>(
       closing ??= (async () => {
         stopping = true;
         await Promise.allSettled(workers.map((w) => w.pause(true)));
+        for (const w of workers) stopStalledChecks(w);
         if (!(await untilIdle(closeTimeoutMs))) {
           logger.warn({ jobs: [...running.keys()] }, 'jobs still running at close: aborting them');
           for (const r of running.values()) r.controller.abort(new Error('worker shutting down'));
           await untilIdle(Math.min(1_000, closeTimeoutMs));
         }
-        // Force only when a processor ignores its signal: its job is then recovered as stalled.
-        const force = running.size > 0;
-        if (force) logger.warn({ jobs: [...running.keys()] }, 'closing with jobs still running');
-        await Promise.allSettled(workers.map((w) => w.close(force)));
+        // Every job in hand has its outcome stored (or is abandoned to the stalled check), so the
+        // connections are dropped without QUIT: a graceful close sends QUIT through the offline
+        // queue, and with Redis away would wait for it to come back.
+        if (running.size > 0) logger.warn({ jobs: [...running.keys()] }, 'closing with jobs still running');
+        const closed = await settleWithin(
+          workers.map((w) => w.close(true)),
+          2_000,
+        );
+        if (!closed) logger.warn({}, 'job worker: connections did not close within 2 s');
       })();
       return closing;
     },

@@ -174,3 +174,16 @@ export function bindLogger(logger: JobLogger, bindings: Record<string, unknown>)
     };
   return { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug') };
 }
+
+/** Resolves true once every promise has settled, or false after `ms`, whichever comes first. */
+export async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([Promise.allSettled(promises).then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

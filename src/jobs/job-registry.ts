@@ -1,22 +1,26 @@
 /**
  * The application's queues: queue name → job name → payload and result types. Enqueueing checks
- * against it (`jobs.enqueue('reports', 'render', { reportId })`), and both runners take their
+ * against it (`jobs.enqueue('reports', 'render', { request, dataVersion })`), and both runners take their
  * processors in its shape (ProcessorsFor<AppJobs>). A new kind of job is a line here plus its
  * processor.
  *
  * Payloads carry ids and parameters, never data sets; results are small (where a file was written,
  * not the file): both live in Redis until retention drops them.
  */
+import type { ReportJobRequest } from '../services/reports/report-service.ts';
 import type { JobQueue, JobSpec, ProcessorsFor } from './queue-types.ts';
 
-/** Placeholder shapes until the reports work defines them. */
+/** A report to render: its request and the version of the data it was asked over. */
 export interface RenderReportPayload {
-  reportId: string;
+  request: ReportJobRequest;
+  dataVersion: string;
 }
 
+/** Where the file went (an opaque name under EXPORTS_DIR/reports), its size and hash. */
 export interface RenderReportResult {
-  reportId: string;
+  file: string;
   bytes: number;
+  sha256: string;
 }
 
 export type AppJobs = {

@@ -21,6 +21,7 @@ import {
   normalizeListFilter,
   normalizeProgress,
   pageAcrossStates,
+  settleWithin,
 } from './job-fns.ts';
 import {
   DEFAULT_RETENTION,
@@ -70,8 +71,6 @@ interface Entry {
   seq: number;
   /** active: the running attempt's controller (identifies the attempt) */
   controller: AbortController | null;
-  /** queued for a retry: the timer that wakes the queue when the backoff is over */
-  timer: NodeJS.Timeout | null;
   waiters: Set<() => void>;
 }
 
@@ -82,19 +81,9 @@ interface QueueRuntime {
   running: number;
   /** ids in the order they finished, oldest first (retention drops from the front) */
   finished: { completed: string[]; failed: string[] };
-}
-
-/** Resolves when every promise has settled or `ms` has passed, whichever comes first; true if all settled. */
-async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([Promise.allSettled(promises).then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  /** wakes the queue when the earliest retry backoff is over */
+  timer: NodeJS.Timeout | null;
+  timerAt: number;
 }
 
 export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueOptions<Reg>): JobQueue<Reg> {
@@ -116,6 +105,8 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
       jobs: new Map(),
       running: 0,
       finished: { completed: [], failed: [] },
+      timer: null,
+      timerAt: 0,
     });
   }
 
@@ -150,17 +141,11 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
     };
   }
 
-  function toQueued(q: QueueRuntime, e: Entry, delayMs: number): void {
+  function toQueued(e: Entry, delayMs: number): void {
     e.state = 'queued';
     e.runAt = Date.now() + delayMs;
     e.seq = seq++;
     e.controller = null;
-    if (delayMs > 0) {
-      e.timer = setTimeout(() => {
-        e.timer = null;
-        pump(q);
-      }, delayMs);
-    }
   }
 
   function finish(q: QueueRuntime, e: Entry, state: 'completed' | 'failed'): void {
@@ -184,16 +169,35 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
   }
 
   function pump(q: QueueRuntime): void {
-    while (!closing && q.running < concurrency) {
-      const now = Date.now();
+    if (closing) return;
+    const now = Date.now();
+    while (q.running < concurrency) {
       let next: Entry | undefined;
       for (const e of q.jobs.values()) {
         if (e.state !== 'queued' || e.runAt > now) continue;
         if (!next || e.runAt < next.runAt || (e.runAt === next.runAt && e.seq < next.seq)) next = e;
       }
-      if (!next) return;
+      if (!next) break;
       start(q, next);
     }
+    // One timer per queue, for the earliest backoff still running. It is re-armed on every pump, as
+    // a timer may fire a millisecond before Date.now() reaches its job's runAt.
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const e of q.jobs.values()) {
+      if (e.state === 'queued' && e.runAt > now && e.runAt < earliest) earliest = e.runAt;
+    }
+    if (q.timer && q.timerAt <= earliest) return;
+    if (q.timer) clearTimeout(q.timer);
+    q.timer = null;
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    q.timerAt = earliest;
+    q.timer = setTimeout(
+      () => {
+        q.timer = null;
+        pump(q);
+      },
+      Math.max(1, earliest - Date.now()),
+    );
   }
 
   function start(q: QueueRuntime, e: Entry): void {
@@ -236,7 +240,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
         if (!permanent && e.attempts < e.maxAttempts) {
           const delayMs = backoffDelayMs(e.backoffMs, e.attempts);
           log.warn({ err: e.error, retryInMs: delayMs }, 'job attempt failed; it will be retried');
-          toQueued(q, e, delayMs);
+          toQueued(e, delayMs);
         } else {
           log.warn({ err: e.error, permanent }, 'job failed');
           finish(q, e, 'failed');
@@ -276,7 +280,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
           result: null,
           error: null,
         });
-        toQueued(q, existing, 0);
+        toQueued(existing, 0);
         const job = snapshot(q, existing);
         pump(q);
         return { job: job, created: true };
@@ -298,11 +302,10 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
         runAt: 0,
         seq: 0,
         controller: null,
-        timer: null,
         waiters: new Set(),
       };
       q.jobs.set(entry.id, entry);
-      toQueued(q, entry, 0);
+      toQueued(entry, 0);
       const job = snapshot(q, entry);
       pump(q);
       return { job: job, created: true };
@@ -379,10 +382,8 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
     close() {
       closing ??= (async () => {
         for (const q of queues.values()) {
-          for (const e of q.jobs.values()) {
-            if (e.timer) clearTimeout(e.timer);
-            e.timer = null;
-          }
+          if (q.timer) clearTimeout(q.timer);
+          q.timer = null;
         }
         if (!(await settleWithin([...runs], closeTimeoutMs))) {
           const running = [...queues.values()].flatMap((q) =>

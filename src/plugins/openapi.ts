@@ -65,6 +65,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'analytics', description: 'Sales and stock KPIs from day partitions' },
         { name: 'sync', description: 'Day partitions: sync now, and their status' },
         { name: 'forecast', description: 'Sales forecasts with intervals and backtests' },
+        { name: 'reports', description: 'PDF, Excel and CSV reports, generated as jobs' },
         { name: 'operations', description: 'Health and readiness' },
       ],
       components: {

@@ -527,7 +527,12 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
     return answer;
   }
 
-  return { sales: compute, dailySeries };
+  /** The version of the data of a window (syncing what is missing): equal versions, equal figures. */
+  async function dataVersionOf(from: number, to: number): Promise<string> {
+    return (await loadDays(range(from, to))).dataVersion;
+  }
+
+  return { sales: compute, dailySeries, dataVersionOf };
 }
 
 export type SalesAnalyticsService = ReturnType<typeof salesAnalyticsServiceFactory>;

@@ -1,0 +1,153 @@
+import { createReadStream } from 'node:fs';
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ForbiddenError, UnauthorizedError } from '../errors.ts';
+import { problemResponses } from '../models/problem.ts';
+import {
+  DownloadByNameQuery,
+  DownloadQuery,
+  JobIdParams,
+  ReportAccepted,
+  ReportJob,
+  ReportList,
+  ReportListQuery,
+  ReportRequestSchema,
+} from '../models/reports.ts';
+import { roleAtLeast } from '../plugins/auth.ts';
+
+const FileBody = z.any().describe('the file (PDF, XLSX or CSV)');
+
+function sendFile(
+  reply: FastifyReply,
+  file: { path: string; bytes: number; contentType: string; name: string },
+) {
+  return reply
+    .header('content-type', file.contentType)
+    .header('content-length', String(file.bytes))
+    .header('content-disposition', `attachment; filename="${file.name.replace(/[^A-Za-z0-9._-]/g, '_')}"`)
+    .header('cache-control', 'private, max-age=0')
+    .header('x-content-type-options', 'nosniff')
+    .send(createReadStream(file.path));
+}
+
+export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
+  const errors = problemResponses(400, 401, 403, 429, 502, 503);
+
+  app.post(
+    '/reports/generate',
+    {
+      config: { role: 'analyst' },
+      schema: {
+        operationId: 'generateReport',
+        tags: ['reports'],
+        summary: 'Queue a report (PDF or XLSX; sales_lines as XLSX or CSV)',
+        description:
+          'Answers 202 at once. The same request over the same data returns the existing job (`created: false`); ' +
+          '`force: true` makes a new one. Poll `statusUrl`, then download.',
+        body: ReportRequestSchema,
+        response: { 202: ReportAccepted, ...errors },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await app.services.reports.generate(request.body)),
+  );
+
+  app.post(
+    '/reports/render',
+    {
+      config: { role: 'analyst' },
+      schema: {
+        operationId: 'renderReport',
+        tags: ['reports'],
+        summary: 'Render a report now and stream it back (small reports)',
+        body: ReportRequestSchema,
+        response: { 200: FileBody, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const file = await app.services.reports.renderNow(request.body);
+      return reply
+        .header('content-type', file.contentType)
+        .header('content-disposition', `attachment; filename="${file.name}"`)
+        .send(file.bytes);
+    },
+  );
+
+  app.get(
+    '/reports/status/:jobId',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        operationId: 'reportStatus',
+        tags: ['reports'],
+        summary: 'State, progress and file of a report job',
+        params: JobIdParams,
+        response: { 200: ReportJob, ...problemResponses(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request) => app.services.reports.status(request.params.jobId),
+  );
+
+  app.get(
+    '/reports',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        operationId: 'listReports',
+        tags: ['reports'],
+        summary: 'Recent report jobs, newest first',
+        querystring: ReportListQuery,
+        response: { 200: ReportList, ...problemResponses(400, 401, 403, 429, 503) },
+      },
+    },
+    async (request) => app.services.reports.list(request.query),
+  );
+
+  app.get(
+    '/reports/:jobId/download',
+    {
+      // Public route: a valid signature (e-mailed links) or an API key with the viewer role.
+      schema: {
+        operationId: 'downloadReport',
+        tags: ['reports'],
+        summary: 'Download a finished report (API key, or a signed link)',
+        description:
+          'With `expires` and `sig` from the job status `signedUrl`, no API key is needed until it expires.',
+        params: JobIdParams,
+        querystring: DownloadQuery,
+        security: [{ ApiKey: [] }, { Bearer: [] }, {}],
+        response: { 200: FileBody, ...problemResponses(400, 401, 403, 404, 409, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { jobId } = request.params;
+      const { expires, sig } = request.query;
+      if (sig !== undefined || expires !== undefined) {
+        const verdict = app.services.reports.verifySignature(jobId, expires, sig);
+        if (verdict === 'expired')
+          throw new ForbiddenError('This download link has expired; ask for a new one.');
+        if (verdict === 'invalid') throw new ForbiddenError('This download link is not valid.');
+      } else if (!request.principal) {
+        throw new UnauthorizedError();
+      } else if (!roleAtLeast(request.principal.role, 'viewer')) {
+        throw new ForbiddenError('Downloading reports needs the viewer role.');
+      }
+      return sendFile(reply, await app.services.reports.fileOfJob(jobId));
+    },
+  );
+
+  app.get(
+    '/reports/download',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        operationId: 'downloadReportFile',
+        tags: ['reports'],
+        summary: 'Download a report file by its opaque name (as in the job status)',
+        querystring: DownloadByNameQuery,
+        response: { 200: FileBody, ...problemResponses(400, 401, 403, 404, 429) },
+      },
+    },
+    async (request, reply) => sendFile(reply, await app.services.reports.fileByName(request.query.file)),
+  );
+};

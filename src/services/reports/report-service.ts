@@ -1,0 +1,375 @@
+/**
+ * Report jobs: a request becomes a job on the queue (deduplicated per request and data version),
+ * a processor renders the file into the exports directory, and the files are served only by their
+ * opaque job id, to API keys or through signed, expiring links.
+ */
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyBaseLogger } from 'fastify';
+import type { UpstreamClient } from '../../clients/upstream-client.ts';
+import type { Config } from '../../config.ts';
+import { AppError, NotFoundError, ServiceUnavailableError } from '../../errors.ts';
+import type { AppJobQueue, RenderReportPayload, RenderReportResult } from '../../jobs/job-registry.ts';
+import {
+  type JobContext,
+  type JobInfo,
+  PermanentJobError,
+  QueueUnavailableError,
+} from '../../jobs/queue-types.ts';
+import { dayStartUtc, formatDay, localParts, parseDay, shiftYears, weekday } from '../../lib/calendar.ts';
+import type { ReportRequestBody } from '../../models/reports.ts';
+import type { CatalogSnapshotService } from '../analytics/catalog-snapshot.ts';
+import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
+import { renderPdf } from './pdf/pdf-renderer.ts';
+import type { ReportBuilders } from './report-builders.ts';
+import type { ReportFormat, ReportType } from './report-types.ts';
+import { writeSalesLinesCsv, writeSalesLinesXlsx } from './xlsx/sales-lines.ts';
+import { renderXlsx } from './xlsx/xlsx-renderer.ts';
+
+const QUEUE = 'reports';
+export const CONTENT_TYPES: Record<ReportFormat, string> = {
+  pdf: 'application/pdf',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  csv: 'text/csv; charset=utf-8',
+};
+const FILE_NAME = /^rep-[A-Za-z0-9_-]{8,80}\.(pdf|xlsx|csv)$/;
+
+export type ReportJobRequest = Omit<ReportRequestBody, 'force'>;
+
+export interface ReportServiceDeps {
+  jobs: AppJobQueue;
+  builders: ReportBuilders;
+  sales: Pick<SalesAnalyticsService, 'dataVersionOf'>;
+  upstream: Pick<UpstreamClient, 'salesPages'>;
+  catalog: CatalogSnapshotService;
+  today: () => number;
+  config: Pick<Config, 'reports' | 'businessTz'>;
+  logger: FastifyBaseLogger;
+}
+
+/** The business days a report reads, for its data version (what makes two requests the same). */
+export function reportDays(request: ReportJobRequest, today: number): { from: number; to: number } {
+  const ref = request.date ? parseDay(request.date)! : today - 1;
+  switch (request.type) {
+    case 'daily':
+      return { from: ref - 35, to: ref }; // the 30-day chart's lead-in and the 4 weeks of comparison
+    case 'weekly': {
+      const monday = ref - ((weekday(ref) + 6) % 7) - 7;
+      return { from: monday - 14, to: monday + 6 };
+    }
+    case 'monthly': {
+      const d = new Date(ref * 86_400_000);
+      const first = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1) / 86_400_000;
+      return {
+        from: shiftYears(first, -1) - 6,
+        to: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 0) / 86_400_000,
+      };
+    }
+    default: {
+      const to = request.to ? parseDay(request.to)! : today - 1;
+      const from = request.from ? parseDay(request.from)! : to - 29;
+      return { from: request.type === 'sales_stock' ? from - (to - from + 1) : from, to };
+    }
+  }
+}
+
+function stable(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+}
+
+export function reportServiceFactory(deps: ReportServiceDeps) {
+  const { jobs, config, logger } = deps;
+  const dir = join(config.reports.exportsDir, 'reports');
+  const secret = config.reports.linkSecret ?? randomBytes(32).toString('hex');
+  if (!config.reports.linkSecret) {
+    logger.warn(
+      'REPORT_LINK_SECRET is not set: signed download links only work on this instance until it restarts',
+    );
+  }
+
+  function sign(jobId: string, expires: number): string {
+    return createHmac('sha256', secret).update(`${jobId}.${expires}`).digest('base64url');
+  }
+
+  function links(jobId: string, now = Date.now()) {
+    const expires = Math.floor(now / 1000) + Math.round(config.reports.linkTtlMs / 1000);
+    return {
+      downloadUrl: `/api/v1/reports/${jobId}/download`,
+      signedUrl: `/api/v1/reports/${jobId}/download?expires=${expires}&sig=${sign(jobId, expires)}`,
+      expiresAt: new Date(expires * 1000).toISOString(),
+    };
+  }
+
+  function toApi(job: JobInfo<RenderReportPayload, RenderReportResult | null>) {
+    const r = job.result;
+    return {
+      jobId: job.id,
+      type: job.payload.request.type,
+      format: job.payload.request.format,
+      state: job.state,
+      progress: job.progress,
+      createdAt: job.createdAt,
+      startedAt: job.startedAt,
+      finishedAt: job.finishedAt,
+      attempts: job.attempts,
+      ...(job.error && job.state === 'failed' ? { error: job.error } : {}),
+      ...(r && job.state === 'completed'
+        ? { file: { name: r.file, bytes: r.bytes, sha256: r.sha256, ...links(job.id) } }
+        : {}),
+    };
+  }
+
+  async function getJob(jobId: string) {
+    try {
+      return (await jobs.get(QUEUE, jobId)) as JobInfo<RenderReportPayload, RenderReportResult | null> | null;
+    } catch (err) {
+      throw queueError(err);
+    }
+  }
+
+  function queueError(err: unknown): unknown {
+    return err instanceof QueueUnavailableError
+      ? new ServiceUnavailableError('queue-unavailable', `${err.message}; try again shortly.`)
+      : err;
+  }
+
+  /** Renders a report into `path` (written to a temporary name, then renamed: never half a file). */
+  async function render(payload: RenderReportPayload, path: string, ctx?: JobContext): Promise<void> {
+    const { request } = payload;
+    const tmp = `${path}.${randomUUID()}.part`;
+    try {
+      if (request.type === 'sales_lines') {
+        const days = reportDays(request, deps.today());
+        const from = formatDay(days.from);
+        const to = formatDay(days.to);
+        const attrs = await deps.catalog.attributes();
+        const snapshot = attrs.snapshot;
+        const tz = config.businessTz;
+        const labels = {
+          store: (id: string) => {
+            const s = snapshot.storeById.get(id);
+            return s ? { name: s.name, region: s.region } : undefined;
+          },
+          product: (id: string) => {
+            const p = snapshot.productById.get(id);
+            return p ? { sku: p.sku, name: p.name, category: p.category, brand: p.brand } : undefined;
+          },
+          businessDay: (soldAt: string) => formatDay(localParts(Date.parse(soldAt), tz).day),
+        };
+        const filters = request.filters;
+        async function* pages() {
+          let done = 0;
+          for await (const page of deps.upstream.salesPages(from, to, ctx?.signal)) {
+            const lines = page.content.filter(
+              (l) =>
+                (!filters?.storeId || filters.storeId.includes(l.storeId)) &&
+                (!filters?.productId || filters.productId.includes(l.productId)),
+            );
+            yield lines;
+            done++;
+            if (ctx && page.totalPages > 0)
+              await ctx.updateProgress(Math.round((done / page.totalPages) * 100));
+          }
+        }
+        const out = createWriteStream(tmp);
+        // The writers end `out` on success and leave it alone on failure: close it then.
+        ctx?.signal.addEventListener('abort', () => out.destroy(), { once: true });
+        const meta = {
+          title: 'Sales lines',
+          from,
+          to,
+          producedAt: new Date(dayStartUtc(days.to + 1, tz)).toISOString(),
+          businessTz: tz,
+        };
+        try {
+          if (request.format === 'csv') await writeSalesLinesCsv(pages(), labels, out);
+          else await writeSalesLinesXlsx(pages(), labels, out, meta);
+        } catch (err) {
+          out.destroy();
+          throw err;
+        }
+      } else {
+        await ctx?.updateProgress(10);
+        const doc = await deps.builders.build({
+          type: request.type,
+          date: request.date,
+          from: request.from,
+          to: request.to,
+          filters: request.filters,
+        });
+        await ctx?.updateProgress(60);
+        const bytes = request.format === 'pdf' ? await renderPdf(doc) : await renderXlsx(doc);
+        await writeFile(tmp, bytes);
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async function fileInfo(path: string) {
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(path), hash);
+    return { bytes: (await stat(path)).size, sha256: hash.digest('hex') };
+  }
+
+  return {
+    /** The job processor (in-process in embedded mode, in the worker in shared mode). */
+    async process(payload: RenderReportPayload, ctx: JobContext): Promise<RenderReportResult> {
+      await mkdir(dir, { recursive: true });
+      const file = `${ctx.id}.${payload.request.format}`;
+      try {
+        await render(payload, join(dir, file), ctx);
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) throw new PermanentJobError(err.message);
+        throw err;
+      }
+      await ctx.updateProgress(100);
+      return { file, ...(await fileInfo(join(dir, file))) };
+    },
+
+    /** Enqueues a report; the same request over the same data returns the existing job. */
+    async generate(body: ReportRequestBody) {
+      const { force, ...request } = body;
+      const days = reportDays(request, deps.today());
+      const dataVersion = await deps.sales.dataVersionOf(days.from, days.to);
+      const base = createHash('sha256')
+        .update(stable(request))
+        .update(dataVersion)
+        .digest('base64url')
+        .slice(0, 24);
+      const jobId = `rep-${base}${force ? `-${randomUUID().slice(0, 8)}` : ''}`;
+      try {
+        const { job, created } = await jobs.enqueue(
+          QUEUE,
+          'render',
+          { request, dataVersion },
+          { jobId, attempts: 3, backoffMs: 2_000 },
+        );
+        return {
+          jobId: job.id,
+          status: job.state,
+          created,
+          statusUrl: `/api/v1/reports/status/${job.id}`,
+          downloadUrl: `/api/v1/reports/${job.id}/download`,
+        };
+      } catch (err) {
+        throw queueError(err);
+      }
+    },
+
+    /** Renders now and returns the bytes (small reports; no job, no file kept). */
+    async renderNow(body: ReportRequestBody): Promise<{ bytes: Buffer; name: string; contentType: string }> {
+      const { force: _force, ...request } = body;
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, `sync-${randomUUID()}.${request.format}`);
+      try {
+        await render({ request, dataVersion: '' }, path);
+        const { readFile } = await import('node:fs/promises');
+        return {
+          bytes: await readFile(path),
+          name: downloadName(request),
+          contentType: CONTENT_TYPES[request.format],
+        };
+      } finally {
+        await rm(path, { force: true });
+      }
+    },
+
+    async status(jobId: string) {
+      const job = await getJob(jobId);
+      if (!job) throw new NotFoundError(`No report job ${jobId}.`);
+      return toApi(job);
+    },
+
+    async list(filter: { state?: JobInfo['state'] | undefined; limit: number; offset: number }) {
+      try {
+        const { jobs: list, total } = await jobs.list(QUEUE, {
+          ...(filter.state ? { states: [filter.state] } : {}),
+          limit: filter.limit,
+          offset: filter.offset,
+        });
+        return {
+          jobs: list.map((j) => toApi(j as JobInfo<RenderReportPayload, RenderReportResult | null>)),
+          total,
+          limit: filter.limit,
+          offset: filter.offset,
+        };
+      } catch (err) {
+        throw queueError(err);
+      }
+    },
+
+    /** A completed job's file, for streaming: path, size, type and a friendly name. */
+    async fileOfJob(jobId: string) {
+      const job = await getJob(jobId);
+      if (!job) throw new NotFoundError(`No report job ${jobId}.`);
+      if (job.state !== 'completed' || !job.result) {
+        throw new AppError(
+          409,
+          'report-not-ready',
+          'Report not ready',
+          `Report ${jobId} is ${job.state}; see its status.`,
+        );
+      }
+      return this.fileByName(job.result.file, downloadName(job.payload.request));
+    },
+
+    /** A file this service produced, by its opaque name; anything else is refused. */
+    async fileByName(name: string, friendlyName?: string) {
+      if (!FILE_NAME.test(name)) throw new NotFoundError('No such report file.');
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info?.isFile()) throw new NotFoundError('No such report file (it may have expired).');
+      const format = name.slice(name.lastIndexOf('.') + 1) as ReportFormat;
+      return { path, bytes: info.size, contentType: CONTENT_TYPES[format], name: friendlyName ?? name };
+    },
+
+    verifySignature(
+      jobId: string,
+      expires: number | undefined,
+      sig: string | undefined,
+    ): 'valid' | 'expired' | 'invalid' {
+      if (expires === undefined || !sig) return 'invalid';
+      const expected = Buffer.from(sign(jobId, expires));
+      const given = Buffer.from(sig);
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) return 'invalid';
+      return expires * 1000 < Date.now() ? 'expired' : 'valid';
+    },
+
+    /** Deletes report files older than REPORT_RETENTION_DAYS; returns how many. */
+    async cleanup(now = Date.now()): Promise<number> {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      let removed = 0;
+      for (const name of names) {
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => undefined);
+        if (info && now - info.mtimeMs > config.reports.retentionMs) {
+          await rm(path, { force: true });
+          removed++;
+        }
+      }
+      if (removed) logger.info({ removed }, 'old report files deleted');
+      return removed;
+    },
+  };
+}
+
+function downloadName(request: ReportJobRequest): string {
+  const period =
+    request.date ?? (request.from && request.to ? `${request.from}_${request.to}` : (request.to ?? 'latest'));
+  return `salesflow-${request.type.replace('_', '-')}-${period}.${request.format}`;
+}
+
+export type ReportService = ReturnType<typeof reportServiceFactory>;
+export type { ReportType };
