@@ -147,6 +147,7 @@ export const EnvSchema = z.object({
   REPORT_LINK_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
   REPORT_LINK_TTL_HOURS: intFrom(72, 1, 24 * 90),
   JOB_CONCURRENCY: intFrom(2, 1, 64),
+  RENDER_THREADS: intFrom(1, 1, 32),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -201,6 +202,8 @@ export interface Config {
     /** HMAC key of signed download links; unset = random per process (links die with it) */
     linkSecret: string | undefined;
     linkTtlMs: number;
+    /** worker threads rendering PDF and XLSX, started on first use */
+    renderThreads: number;
   };
   jobs: { concurrency: number };
 }
@@ -286,6 +289,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retentionMs: e.REPORT_RETENTION_DAYS * 86_400_000,
       linkSecret: e.REPORT_LINK_SECRET,
       linkTtlMs: e.REPORT_LINK_TTL_HOURS * 3_600_000,
+      renderThreads: e.RENDER_THREADS,
     },
     jobs: { concurrency: e.JOB_CONCURRENCY },
   };

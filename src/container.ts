@@ -26,6 +26,7 @@ import {
 import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
 import { type ForecastService, forecastServiceFactory } from './services/forecast/forecast-service.ts';
 import { type HealthService, healthServiceFactory } from './services/health-service.ts';
+import { createRenderPool } from './services/reports/render-pool.ts';
 import { reportBuildersFactory } from './services/reports/report-builders.ts';
 import { type ReportService, reportServiceFactory } from './services/reports/report-service.ts';
 
@@ -115,9 +116,11 @@ export function createContainer(
       ...(redis ? { redis } : {}),
       concurrency: config.jobs.concurrency,
     });
+  const renderer = createRenderPool({ threads: config.reports.renderThreads });
   const reports = reportServiceFactory({
     jobs,
     builders,
+    renderer,
     sales: salesAnalytics,
     upstream,
     catalog: snapshot,
@@ -144,6 +147,7 @@ export function createContainer(
     async close() {
       // Jobs first: a running report still reads from the upstream and the cache.
       await jobs.close().catch(() => {});
+      await renderer.close();
       await Promise.allSettled([upstream.close(), cache.close()]);
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },

@@ -23,11 +23,10 @@ import { dayStartUtc, formatDay, localParts, parseDay, shiftYears, weekday } fro
 import type { ReportRequestBody } from '../../models/reports.ts';
 import type { CatalogSnapshotService } from '../analytics/catalog-snapshot.ts';
 import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
-import { renderPdf } from './pdf/pdf-renderer.ts';
+import type { RenderPool } from './render-pool.ts';
 import type { ReportBuilders } from './report-builders.ts';
 import type { ReportFormat, ReportType } from './report-types.ts';
 import { writeSalesLinesCsv, writeSalesLinesXlsx } from './xlsx/sales-lines.ts';
-import { renderXlsx } from './xlsx/xlsx-renderer.ts';
 
 const QUEUE = 'reports';
 export const CONTENT_TYPES: Record<ReportFormat, string> = {
@@ -42,6 +41,8 @@ export type ReportJobRequest = Omit<ReportRequestBody, 'force'>;
 export interface ReportServiceDeps {
   jobs: AppJobQueue;
   builders: ReportBuilders;
+  /** PDF and XLSX rendering off the event loop */
+  renderer: Pick<RenderPool, 'render'>;
   sales: Pick<SalesAnalyticsService, 'dataVersionOf'>;
   upstream: Pick<UpstreamClient, 'salesPages'>;
   catalog: CatalogSnapshotService;
@@ -207,7 +208,7 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
           filters: request.filters,
         });
         await ctx?.updateProgress(60);
-        const bytes = request.format === 'pdf' ? await renderPdf(doc) : await renderXlsx(doc);
+        const bytes = await deps.renderer.render(request.format === 'pdf' ? 'pdf' : 'xlsx', doc);
         await writeFile(tmp, bytes);
       }
       await rename(tmp, path);
