@@ -246,3 +246,48 @@ test('report requests are validated; a viewer may not generate', async (t) => {
   });
   assert.equal(viewer.statusCode, 403);
 });
+
+test('shared mode: the API enqueues to Redis, a worker renders, the API serves the file; Redis down → 503', async (t) => {
+  const { startRedis, uniquePrefix } = await import('./helpers/redis.ts');
+  const { createJobWorker } = await import('../src/jobs/job-queue-factory.ts');
+  const { loadConfig } = await import('../src/config.ts');
+  const { createContainer } = await import('../src/container.ts');
+  const pino = (await import('pino')).default;
+  const redis = await startRedis();
+  t.after(() => redis.stop());
+  const sharedEnv = { ...env(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix('reports') };
+  const app = await build(t, sharedEnv);
+  // The worker process, in this test process: its own container, as src/worker.ts builds it.
+  const config = loadConfig({ ...sharedEnv, API_KEYS: 'worker-key-0001:viewer' });
+  const services = createContainer(config, pino({ level: 'silent' }));
+  const worker = createJobWorker({
+    config,
+    logger: pino({ level: 'silent' }),
+    processors: services.processors,
+  });
+  t.after(async () => {
+    await worker.close();
+    await services.close();
+  });
+
+  const job = await generate(app, { type: 'monthly', format: 'xlsx', date: '2026-06-10' });
+  const done = await waitDone(app, job.jobId);
+  assert.equal(done.state, 'completed', done.error);
+  const file = await app.inject({ url: job.downloadUrl, headers: auth('viewer') });
+  assert.equal(file.statusCode, 200);
+  assert.equal(createHash('sha256').update(file.rawPayload).digest('hex'), done.file.sha256);
+
+  if (!redis.kill) return;
+  await redis.kill();
+  const started = Date.now();
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/reports/generate',
+    headers: auth('analyst'),
+    payload: { type: 'weekly', format: 'pdf', date: '2026-06-10', force: true },
+  });
+  assert.equal(res.statusCode, 503, res.body);
+  assert.equal(res.json().type, 'urn:salesflow:problem:queue-unavailable');
+  assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
+  await redis.restart?.();
+});
