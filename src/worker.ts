@@ -30,15 +30,12 @@ const worker = createJobWorker({
   processors: services.processors,
   concurrency: config.jobs.concurrency,
 });
-await worker.ready();
-logger.info({ queues: worker.queues, concurrency: config.jobs.concurrency }, 'worker started');
-
 const cleanup = () =>
   services.reports.cleanup().catch((err: unknown) => logger.warn({ err }, 'report cleanup failed'));
-void cleanup();
 const timer = setInterval(cleanup, CLEANUP_EVERY_MS);
 timer.unref();
 
+// Registered before waiting for Redis: a signal during start-up still shuts down cleanly.
 closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'worker shutting down after an unexpected error');
   else logger.info({ signal }, 'worker shutting down: finishing running jobs');
@@ -46,3 +43,7 @@ closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
   await worker.close();
   await services.close();
 });
+
+await worker.ready();
+logger.info({ queues: worker.queues, concurrency: config.jobs.concurrency }, 'worker started');
+void cleanup();
