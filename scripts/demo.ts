@@ -3,6 +3,7 @@
  * Ports: PORT (default 8080) and SAMPLE_UPSTREAM_PORT (default 8081); a busy port falls back to a
  * free one, and the addresses printed are the real ones.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createSampleUpstream } from '../sample-upstream/server.ts';
 import { buildApp } from '../src/app.ts';
@@ -37,6 +38,8 @@ const config = loadConfig({
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   CORS_ORIGINS: process.env.CORS_ORIGINS ?? 'http://localhost:3000,http://localhost:5173',
   REDIS_URL: process.env.REDIS_URL ?? '',
+  // One process: a fresh signing key per run is enough (set one to keep links across restarts).
+  REPORT_LINK_SECRET: process.env.REPORT_LINK_SECRET ?? randomBytes(24).toString('hex'),
 });
 
 const api = await buildApp(config);
@@ -58,6 +61,9 @@ SalesFlow Analytics demo (${config.mode} mode)
 
 Try:
   curl -s -H 'X-API-Key: ${DEMO_KEYS.viewer}' ${base}/api/v1/catalog/stores
+  curl -s -H 'X-API-Key: ${DEMO_KEYS.viewer}' '${base}/api/v1/analytics/sales?groupBy=store&compare=previous_year'
+  curl -s -H 'X-API-Key: ${DEMO_KEYS.analyst}' -H 'content-type: application/json' \\
+       -d '{"type":"daily","format":"pdf"}' ${base}/api/v1/reports/generate
 
 Press Ctrl-C to stop.
 `);
