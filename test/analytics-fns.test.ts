@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fastParseSalesPage } from '../src/clients/upstream-client.ts';
-import { dayStartUtc, formatDay, isoWeekKey, monthKey, parseDay, shiftYears } from '../src/lib/calendar.ts';
+import {
+  businessDayFormatter,
+  dayStartUtc,
+  formatDay,
+  isoWeekKey,
+  monthKey,
+  parseDay,
+  shiftYears,
+} from '../src/lib/calendar.ts';
 import { UpstreamSalesPage } from '../src/models/upstream.ts';
 import { aggregate, createDayView, IdDictionary } from '../src/services/analytics/aggregate-fns.ts';
 import {

@@ -19,7 +19,14 @@ import {
   PermanentJobError,
   QueueUnavailableError,
 } from '../../jobs/queue-types.ts';
-import { dayStartUtc, formatDay, localParts, parseDay, shiftYears, weekday } from '../../lib/calendar.ts';
+import {
+  businessDayFormatter,
+  dayStartUtc,
+  formatDay,
+  parseDay,
+  shiftYears,
+  weekday,
+} from '../../lib/calendar.ts';
 import type { ReportRequestBody } from '../../models/reports.ts';
 import type { CatalogSnapshotService } from '../analytics/catalog-snapshot.ts';
 import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
@@ -164,7 +171,7 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
             const p = snapshot.productById.get(id);
             return p ? { sku: p.sku, name: p.name, category: p.category, brand: p.brand } : undefined;
           },
-          businessDay: (soldAt: string) => formatDay(localParts(Date.parse(soldAt), tz).day),
+          businessDay: businessDayFormatter(tz),
         };
         const filters = request.filters;
         async function* pages() {
