@@ -73,6 +73,24 @@ test('calendar: ISO weeks, months, a year earlier with 29 February', () => {
     new Date(dayStartUtc(day('2026-03-30'), 'Europe/Paris')).toISOString(),
     '2026-03-29T22:00:00.000Z',
   );
+  // The cached business-day labeller agrees with the definition, in and out of time order.
+  const businessDay = businessDayFormatter('Europe/Paris');
+  const stamps = [
+    '2026-03-28T22:59:59Z',
+    '2026-03-28T23:00:00Z',
+    '2026-03-29T21:59:59Z',
+    '2026-03-29T22:00:00Z',
+    '2026-03-28T10:00:00+01:00',
+    '2026-03-30T00:30:00+02:00',
+  ];
+  assert.deepEqual(stamps.map(businessDay), [
+    '2026-03-28',
+    '2026-03-29',
+    '2026-03-29',
+    '2026-03-30',
+    '2026-03-28',
+    '2026-03-30',
+  ]);
 });
 
 function line(o: Partial<Record<string, unknown>> = {}) {

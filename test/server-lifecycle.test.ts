@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { json, startServer } from './helpers/http-server.ts';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
+import { freePort } from './helpers/redis.ts';
 
 async function waitFor(url: string, deadlineMs = 20_000) {
   const until = Date.now() + deadlineMs;

@@ -4,12 +4,11 @@
  * exit) leaves nothing running.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { onPath, startRedis } from '../../test/helpers/redis.ts';
+import { freePort, onPath, startRedis } from '../../test/helpers/redis.ts';
 
-export { onPath };
+export { freePort, onPath };
 
 /** The repository root (bench/lib/ is two levels down). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,21 +56,6 @@ export function stopChildrenOnExit(onSignal?: (signal: NodeJS.Signals) => void):
       void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port assigned'));
-      });
-    });
-  });
 }
 
 export interface UpstreamProcess {

@@ -67,7 +67,8 @@ export function onPath(command: string): string | undefined {
   return undefined;
 }
 
-function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now (it may be taken again before use: callers retry). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
