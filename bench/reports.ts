@@ -29,15 +29,12 @@ import { pino } from 'pino';
 import type { UpstreamClient } from '../src/clients/upstream-client.ts';
 import { type Config, loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
-import { dayStartUtc, formatDay, localParts, parseDay, todayIn } from '../src/lib/calendar.ts';
+import { dayStartUtc, formatDay, parseDay, todayIn } from '../src/lib/calendar.ts';
 import type { SalesQuery } from '../src/models/analytics.ts';
 import { catalogSnapshotFactory } from '../src/services/analytics/catalog-snapshot.ts';
+import { salesLineLabels } from '../src/services/reports/report-service.ts';
 import type { ReportDocument } from '../src/services/reports/report-types.ts';
-import {
-  type SalesLineLabels,
-  writeSalesLinesCsv,
-  writeSalesLinesXlsx,
-} from '../src/services/reports/xlsx/sales-lines.ts';
+import { writeSalesLinesCsv, writeSalesLinesXlsx } from '../src/services/reports/xlsx/sales-lines.ts';
 import { memorySampler, processCpuSeconds, threadCpu } from './lib/measure.ts';
 import {
   REPO_ROOT,
@@ -372,17 +369,7 @@ async function runExport(spec: ExportSpec): Promise<ExportResult> {
     ).snapshot;
     const catalogMs = performance.now() - catalogStarted;
     const tz = config.businessTz;
-    const labels: SalesLineLabels = {
-      store: (id: string) => {
-        const s = snapshot.storeById.get(id);
-        return s ? { name: s.name, region: s.region } : undefined;
-      },
-      product: (id: string) => {
-        const p = snapshot.productById.get(id);
-        return p ? { sku: p.sku, name: p.name, category: p.category, brand: p.brand } : undefined;
-      },
-      businessDay: (soldAt: string) => formatDay(localParts(Date.parse(soldAt), tz).day),
-    };
+    const labels = salesLineLabels(snapshot, tz);
     // report-service's pages(): without filters, each page still goes through its filter (a copy).
     async function* pages() {
       for await (const page of container.upstream.salesPages(spec.from, spec.to)) {

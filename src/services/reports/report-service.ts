@@ -28,12 +28,12 @@ import {
   weekday,
 } from '../../lib/calendar.ts';
 import type { ReportRequestBody } from '../../models/reports.ts';
-import type { CatalogSnapshotService } from '../analytics/catalog-snapshot.ts';
+import type { CatalogSnapshot, CatalogSnapshotService } from '../analytics/catalog-snapshot.ts';
 import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
 import type { RenderPool } from './render-pool.ts';
 import type { ReportBuilders } from './report-builders.ts';
 import type { ReportFormat, ReportType } from './report-types.ts';
-import { writeSalesLinesCsv, writeSalesLinesXlsx } from './xlsx/sales-lines.ts';
+import { type SalesLineLabels, writeSalesLinesCsv, writeSalesLinesXlsx } from './xlsx/sales-lines.ts';
 
 const QUEUE = 'reports';
 export const CONTENT_TYPES: Record<ReportFormat, string> = {
@@ -160,19 +160,8 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
         const from = formatDay(days.from);
         const to = formatDay(days.to);
         const attrs = await deps.catalog.attributes();
-        const snapshot = attrs.snapshot;
         const tz = config.businessTz;
-        const labels = {
-          store: (id: string) => {
-            const s = snapshot.storeById.get(id);
-            return s ? { name: s.name, region: s.region } : undefined;
-          },
-          product: (id: string) => {
-            const p = snapshot.productById.get(id);
-            return p ? { sku: p.sku, name: p.name, category: p.category, brand: p.brand } : undefined;
-          },
-          businessDay: businessDayFormatter(tz),
-        };
+        const labels = salesLineLabels(attrs.snapshot, tz);
         const filters = request.filters;
         async function* pages() {
           let done = 0;
@@ -370,6 +359,21 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
       if (removed) logger.info({ removed }, 'old report files deleted');
       return removed;
     },
+  };
+}
+
+/** Store and product labels and the business day of each raw sale line, for the lines export. */
+export function salesLineLabels(snapshot: CatalogSnapshot, tz: string): SalesLineLabels {
+  return {
+    store: (id) => {
+      const s = snapshot.storeById.get(id);
+      return s ? { name: s.name, region: s.region } : undefined;
+    },
+    product: (id) => {
+      const p = snapshot.productById.get(id);
+      return p ? { sku: p.sku, name: p.name, category: p.category, brand: p.brand } : undefined;
+    },
+    businessDay: businessDayFormatter(tz),
   };
 }
 
