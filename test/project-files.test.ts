@@ -67,3 +67,9 @@ test('the README quick start is the two commands CI relies on', () => {
   assert.match(readme, /\nnpm test\n/);
   assert.match(readFileSync('.ci/run', 'utf8'), /\nnpm test\n/);
 });
+
+test('the README configuration table names every variable', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const missing = Object.keys(EnvSchema.shape).filter((v) => !readme.includes(`\`${v}\``));
+  assert.deepEqual(missing, [], 'variables missing from the README');
+});
