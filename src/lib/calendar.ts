@@ -121,10 +121,6 @@ export function formatLocalIso(epochMs: number, tz: string): { day: number; iso:
   return { day: p.day, iso };
 }
 
-export function addDays(day: number, n: number): number {
-  return day + n;
-}
-
 /** The same date `years` earlier or later; 29 February becomes 28 February in a common year. */
 export function shiftYears(day: number, years: number): number {
   const d = new Date(day * DAY_MS);

@@ -5,7 +5,7 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyBaseLogger } from 'fastify';
@@ -32,7 +32,7 @@ import type { CatalogSnapshot, CatalogSnapshotService } from '../analytics/catal
 import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
 import type { RenderPool } from './render-pool.ts';
 import type { ReportBuilders } from './report-builders.ts';
-import type { ReportFormat, ReportType } from './report-types.ts';
+import type { ReportFormat } from './report-types.ts';
 import { type SalesLineLabels, writeSalesLinesCsv, writeSalesLinesXlsx } from './xlsx/sales-lines.ts';
 
 const QUEUE = 'reports';
@@ -272,7 +272,6 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
       const path = join(dir, `sync-${randomUUID()}.${request.format}`);
       try {
         await render({ request, dataVersion: '' }, path);
-        const { readFile } = await import('node:fs/promises');
         return {
           bytes: await readFile(path),
           name: downloadName(request),
@@ -384,4 +383,3 @@ function downloadName(request: ReportJobRequest): string {
 }
 
 export type ReportService = ReturnType<typeof reportServiceFactory>;
-export type { ReportType };
