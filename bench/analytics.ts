@@ -14,7 +14,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
@@ -22,6 +21,7 @@ import { createContainer } from '../src/container.ts';
 import { formatDay, parseDay, todayIn } from '../src/lib/calendar.ts';
 import { type SalesAnswer, SalesQuery } from '../src/models/analytics.ts';
 import type { UpstreamSaleLine } from '../src/models/upstream.ts';
+import { parseBenchArgs } from './lib/args.ts';
 import {
   NO_REDIS_SERVER,
   onPath,
@@ -420,44 +420,17 @@ interface Options {
   quick: boolean;
 }
 
-function usageError(message: string): never {
-  console.error(`bench:analytics: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
 function parseOptions(): Options {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      options: {
-        stores: { type: 'string' },
-        products: { type: 'string' },
-        days: { type: 'string' },
-        'lines-per-day': { type: 'string' },
-        mode: { type: 'string' },
-        runs: { type: 'string' },
-        'baseline-days': { type: 'string' },
-        'baseline-runs': { type: 'string' },
-        quick: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    usageError((err as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const quick = values.quick === true;
-  const num = (name: string, def: number, min: number): number => {
-    const raw = values[name];
-    if (raw === undefined) return def;
-    if (typeof raw !== 'string' || !/^\d+$/.test(raw) || Number(raw) < min)
-      usageError(`--${name} must be an integer ≥ ${min}, got ${String(raw)}`);
-    return Number(raw);
-  };
+  const { values, quick, num, usageError } = parseBenchArgs('bench:analytics', USAGE, [
+    'stores',
+    'products',
+    'days',
+    'lines-per-day',
+    'mode',
+    'runs',
+    'baseline-days',
+    'baseline-runs',
+  ]);
   const mode = (values.mode as string | undefined) ?? 'both';
   if (!['embedded', 'redis', 'both'].includes(mode)) usageError(`--mode must be embedded, redis or both`);
   return {

@@ -23,7 +23,6 @@ import { rm, stat } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import type { UpstreamClient } from '../src/clients/upstream-client.ts';
@@ -35,6 +34,7 @@ import { catalogSnapshotFactory } from '../src/services/analytics/catalog-snapsh
 import { salesLineLabels } from '../src/services/reports/report-service.ts';
 import type { ReportDocument } from '../src/services/reports/report-types.ts';
 import { writeSalesLinesCsv, writeSalesLinesXlsx } from '../src/services/reports/xlsx/sales-lines.ts';
+import { parseBenchArgs } from './lib/args.ts';
 import { memorySampler, processCpuSeconds, threadCpu } from './lib/measure.ts';
 import {
   REPO_ROOT,
@@ -504,45 +504,18 @@ interface DaySpec {
   dataTo: string;
 }
 
-function usageError(message: string): never {
-  console.error(`bench:reports: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
 function parseOptions(): Options {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      options: {
-        stores: { type: 'string' },
-        products: { type: 'string' },
-        days: { type: 'string' },
-        'lines-per-day': { type: 'string' },
-        runs: { type: 'string' },
-        'sync-days': { type: 'string' },
-        'export-lines': { type: 'string' },
-        'export-runs': { type: 'string' },
-        'page-size': { type: 'string' },
-        quick: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    usageError((err as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const quick = values.quick === true;
-  const num = (name: string, def: number, min: number): number => {
-    const raw = values[name];
-    if (raw === undefined) return def;
-    if (typeof raw !== 'string' || !/^\d+$/.test(raw) || Number(raw) < min)
-      usageError(`--${name} must be an integer ≥ ${min}, got ${String(raw)}`);
-    return Number(raw);
-  };
+  const { values, quick, num, usageError } = parseBenchArgs('bench:reports', USAGE, [
+    'stores',
+    'products',
+    'days',
+    'lines-per-day',
+    'runs',
+    'sync-days',
+    'export-lines',
+    'export-runs',
+    'page-size',
+  ]);
   const days = num('days', quick ? 120 : 730, 1);
   const syncDays = num('sync-days', 40, 1);
   if (syncDays > days) usageError(`--sync-days (${syncDays}) is more than --days (${days})`);
