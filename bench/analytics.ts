@@ -11,8 +11,8 @@
  * previous mode left behind), which builds the container in-process and calls the services directly:
  * this measures the engine, not HTTP. The sample upstream gets the other core.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
@@ -22,19 +22,21 @@ import { formatDay, parseDay, todayIn } from '../src/lib/calendar.ts';
 import { type SalesAnswer, SalesQuery } from '../src/models/analytics.ts';
 import type { UpstreamSaleLine } from '../src/models/upstream.ts';
 import { parseBenchArgs } from './lib/args.ts';
+import { memorySampler } from './lib/measure.ts';
 import {
   NO_REDIS_SERVER,
   onPath,
   REPO_ROOT,
   type RedisProcess,
+  startDatasetUpstream,
   startRedisServer,
-  startSampleUpstream,
   stopAll,
   stopChildrenOnExit,
   terminate,
   track,
   type UpstreamProcess,
 } from './lib/processes.ts';
+import { codeVersion, machineFacts, verdict } from './lib/run-facts.ts';
 import { int, median, mib, ms, percentile, table } from './lib/stats.ts';
 
 type Mode = 'embedded' | 'redis';
@@ -125,26 +127,6 @@ function timings(samples: number[]): Timings {
 
 // ---------------------------------------------------------------------------------------------
 // The child: one mode, measured in a fresh process.
-
-/** Samples RSS, heap and array buffers every 100 ms until stopped; returns the peaks. */
-function memorySampler() {
-  const peak = { rss: 0, heapUsed: 0, arrayBuffers: 0 };
-  const sample = () => {
-    const m = process.memoryUsage();
-    peak.rss = Math.max(peak.rss, m.rss);
-    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
-    peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
-  };
-  sample();
-  const timer = setInterval(sample, 100);
-  return {
-    stop() {
-      clearInterval(timer);
-      sample();
-      return peak;
-    },
-  };
-}
 
 function say(mode: Mode, message: string): void {
   console.log(`  [${mode}] ${message}`);
@@ -474,30 +456,10 @@ function runMode(spec: ChildSpec): Promise<ModeResult> {
 }
 
 /** The commit measured, and whether src/ or sample-upstream/ differ from it; undefined without git. */
-function codeVersion(): string | undefined {
-  try {
-    const git = (...args: string[]) =>
-      execFileSync('git', args, {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim();
-    const commit = git('rev-parse', '--short', 'HEAD');
-    const dirty = git('status', '--porcelain', '--', 'src', 'sample-upstream') !== '';
-    return `commit ${commit}${dirty ? ' with uncommitted changes in src/ or sample-upstream/' : ''}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The line count in the upstream's summary ("..., 10,283,113 sale lines over 730 days ..."). */
 function upstreamLines(summary: string): number | undefined {
   const m = /([\d,]+) sale lines/.exec(summary);
   return m ? Number(m[1]!.replaceAll(',', '')) : undefined;
-}
-
-function verdict(ok: boolean): string {
-  return ok ? 'PASS' : 'FAIL';
 }
 
 function report(options: Options, facts: Record<string, string>, results: ModeResult[], crashed: string[]) {
@@ -654,10 +616,8 @@ async function main(): Promise<number> {
     baselineRuns: options.baselineRuns,
   };
 
-  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const facts: Record<string, string> = {
-    machine: `${availableParallelism()} cores (${cpu}), ${int(mib(totalmem()) / 1024)} GiB RAM`,
-    node: `${process.version} (${process.platform}/${process.arch})`,
+    ...machineFacts(),
     dataset: `${options.stores} stores, ${options.products} products, ${options.days} days ending ${spec.dataTo}, ~${int(options.linesPerDay)} lines/day, seed ${SEED}${options.quick ? ' (--quick)' : ''}`,
     upstream: 'sample upstream in its own process, pages of 5,000, 4 pages × 4 days in flight',
   };
@@ -672,22 +632,7 @@ async function main(): Promise<number> {
   const results: ModeResult[] = [];
   const crashed: string[] = [];
   try {
-    upstream = await startSampleUpstream([
-      '--seed',
-      String(SEED),
-      '--stores',
-      String(options.stores),
-      '--products',
-      String(options.products),
-      '--days',
-      String(options.days),
-      '--lines-per-day',
-      String(options.linesPerDay),
-      '--end-date',
-      spec.dataTo,
-      '--tz',
-      BUSINESS_TZ,
-    ]);
+    upstream = await startDatasetUpstream(options, { seed: SEED, endDate: spec.dataTo, tz: BUSINESS_TZ });
     facts.dataset += ` (${upstream.summary})`;
     console.log(`sample upstream: ${upstream.url}, ${upstream.summary}`);
     for (const mode of options.modes) {

@@ -16,7 +16,7 @@ import { createContainer } from '../src/container.ts';
 import { formatDay, parseDay } from '../src/lib/calendar.ts';
 import { ForecastRequest } from '../src/models/forecast.ts';
 import { forecast } from '../src/services/forecast/forecast-fns.ts';
-import { startSampleUpstream, stopAll, stopChildrenOnExit } from './lib/processes.ts';
+import { startDatasetUpstream, stopAll, stopChildrenOnExit } from './lib/processes.ts';
 import { int, median, ms, table } from './lib/stats.ts';
 
 const { values: args } = parseArgs({
@@ -66,20 +66,15 @@ const endDate = formatDay(Math.floor(Date.now() / 86_400_000) - 1);
 console.log(
   `starting the sample upstream: ${args.stores} stores, ${args.products} products, ${days} days, ${args['lines-per-day']} lines/day…`,
 );
-const upstream = await startSampleUpstream([
-  '--seed',
-  '42',
-  '--stores',
-  String(args.stores),
-  '--products',
-  String(args.products),
-  '--days',
-  String(days),
-  '--lines-per-day',
-  String(args['lines-per-day']),
-  '--end-date',
-  endDate,
-]);
+const upstream = await startDatasetUpstream(
+  {
+    stores: Number(args.stores),
+    products: Number(args.products),
+    days,
+    linesPerDay: Number(args['lines-per-day']),
+  },
+  { seed: 42, endDate, tz: 'Europe/Paris' },
+);
 const today = parseDay(endDate)! + 1;
 const config = loadConfig({
   UPSTREAM_URL: upstream.url,

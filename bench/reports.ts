@@ -16,11 +16,11 @@
  *
  * The services are called directly (no HTTP, no job queue).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, rmSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
@@ -38,14 +38,15 @@ import { parseBenchArgs } from './lib/args.ts';
 import { memorySampler, processCpuSeconds, threadCpu } from './lib/measure.ts';
 import {
   REPO_ROOT,
-  startSampleUpstream,
+  startDatasetUpstream,
   stopAll,
   stopChildrenOnExit,
   terminate,
   track,
   type UpstreamProcess,
 } from './lib/processes.ts';
-import { int, median, mib, ms, percentile, table } from './lib/stats.ts';
+import { codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
+import { int, median, ms, percentile, table } from './lib/stats.ts';
 
 const BUSINESS_TZ = 'Europe/Paris';
 const SEED = 42;
@@ -534,30 +535,6 @@ function parseOptions(): Options {
 }
 
 /** The commit measured, and whether src/ or sample-upstream/ differ from it; undefined without git. */
-function codeVersion(): string | undefined {
-  try {
-    const git = (...args: string[]) =>
-      execFileSync('git', ['--no-optional-locks', ...args], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim();
-    const commit = git('rev-parse', '--short', 'HEAD');
-    const dirty = git('status', '--porcelain', '--', 'src', 'sample-upstream') !== '';
-    return `commit ${commit}${dirty ? ' with uncommitted changes in src/ or sample-upstream/' : ''}`;
-  } catch {
-    return undefined;
-  }
-}
-
-function verdict(ok: boolean): string {
-  return ok ? 'PASS' : 'FAIL';
-}
-
-function load1(): string {
-  return loadavg()[0]!.toFixed(2);
-}
-
 interface ExportSummary {
   runs: ExportResult[];
   rows: number;
@@ -756,10 +733,8 @@ async function main(): Promise<number> {
   const dataFrom = dataTo - options.days + 1;
   const spec: DaySpec = { today: formatDay(today), dataFrom: formatDay(dataFrom), dataTo: formatDay(dataTo) };
 
-  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const facts: Record<string, string> = {
-    machine: `${availableParallelism()} cores (${cpu}), ${int(mib(totalmem()) / 1024)} GiB RAM`,
-    node: `${process.version} (${process.platform}/${process.arch})`,
+    ...machineFacts(),
     dataset: `${options.stores} stores, ${options.products} products, ${options.days} days ending ${spec.dataTo}, ~${int(options.linesPerDay)} lines/day, seed ${SEED}${options.quick ? ' (--quick)' : ''}`,
     datasetShort: `${options.stores} stores, ${int(options.products)} products, ${options.days} d × ~${int(options.linesPerDay)} lines`,
     upstream: `sample upstream in its own process, pages of ${int(options.pageSize ?? 2000)}, 4 in flight`,
@@ -775,22 +750,7 @@ async function main(): Promise<number> {
   const exports: Record<ExportKind, ExportResult[]> = { fetch: [], xlsx: [], csv: [] };
   const problems: string[] = [];
   try {
-    upstream = await startSampleUpstream([
-      '--seed',
-      String(SEED),
-      '--stores',
-      String(options.stores),
-      '--products',
-      String(options.products),
-      '--days',
-      String(options.days),
-      '--lines-per-day',
-      String(options.linesPerDay),
-      '--end-date',
-      spec.dataTo,
-      '--tz',
-      BUSINESS_TZ,
-    ]);
+    upstream = await startDatasetUpstream(options, { seed: SEED, endDate: spec.dataTo, tz: BUSINESS_TZ });
     facts.dataset += ` (${upstream.summary})`;
     console.log(`sample upstream: ${upstream.summary}`);
 

@@ -118,3 +118,33 @@ export async function startRedisServer(): Promise<RedisProcess> {
   const redis = await startRedis();
   return { url: redis.url, stop: () => redis.stop() };
 }
+
+export interface DatasetShape {
+  stores: number;
+  products: number;
+  days: number;
+  linesPerDay: number;
+}
+
+/** The sample upstream with a generated dataset of this shape, ending `endDate`. */
+export function startDatasetUpstream(
+  shape: DatasetShape,
+  options: { seed: number; endDate: string; tz: string },
+): Promise<UpstreamProcess> {
+  return startSampleUpstream([
+    '--seed',
+    String(options.seed),
+    '--stores',
+    String(shape.stores),
+    '--products',
+    String(shape.products),
+    '--days',
+    String(shape.days),
+    '--lines-per-day',
+    String(shape.linesPerDay),
+    '--end-date',
+    options.endDate,
+    '--tz',
+    options.tz,
+  ]);
+}
