@@ -33,6 +33,20 @@ function includesFolded(values: string[] | undefined, value: string): boolean {
   return values.some((x) => x.toLowerCase() === v);
 }
 
+function page<T>(
+  matching: T[],
+  query: { limit: number; offset: number },
+  source: CacheResult<unknown>,
+): Listed<T> {
+  return {
+    items: matching.slice(query.offset, query.offset + query.limit),
+    total: matching.length,
+    limit: query.limit,
+    offset: query.offset,
+    source,
+  };
+}
+
 export function catalogServiceFactory({ upstream, cache, config }: CatalogServiceDeps) {
   const options = { ttlMs: config.cache.ttlMs, staleTtlMs: config.cache.staleTtlMs };
 
@@ -50,13 +64,7 @@ export function catalogServiceFactory({ upstream, cache, config }: CatalogServic
       const matching = source.value.filter(
         (s) => includesFolded(query.region, s.region) && includesFolded(query.city, s.city),
       );
-      return {
-        items: matching.slice(query.offset, query.offset + query.limit),
-        total: matching.length,
-        limit: query.limit,
-        offset: query.offset,
-        source,
-      };
+      return page(matching, query, source);
     },
 
     async listProducts(query: ProductsQuery): Promise<Listed<UpstreamProduct>> {
@@ -68,13 +76,7 @@ export function catalogServiceFactory({ upstream, cache, config }: CatalogServic
           includesFolded(query.brand, p.brand) &&
           (!q || p.name.toLowerCase().includes(q) || p.sku.toLowerCase().includes(q)),
       );
-      return {
-        items: matching.slice(query.offset, query.offset + query.limit),
-        total: matching.length,
-        limit: query.limit,
-        offset: query.offset,
-        source,
-      };
+      return page(matching, query, source);
     },
 
     /** After an import: the next read goes to the system of record. */

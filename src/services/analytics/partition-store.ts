@@ -188,16 +188,27 @@ export function partitionStoreFactory({
   }
 
   /** Days in order, at most SYNC_DAY_CONCURRENCY loading at once. */
-  async function getDays(days: number[], counters?: { fetched: number }): Promise<HeldDay[]> {
-    const out: HeldDay[] = new Array(days.length);
+  /** Runs `fn` on each day, at most SYNC_DAY_CONCURRENCY at once. */
+  async function forEachDay(
+    days: number[],
+    fn: (day: number, index: number) => Promise<void>,
+  ): Promise<void> {
     let next = 0;
     const worker = async () => {
       while (next < days.length) {
         const i = next++;
-        out[i] = await getDay(days[i]!, counters);
+        await fn(days[i]!, i);
       }
     };
     await Promise.all(Array.from({ length: Math.min(a.syncDayConcurrency, days.length) }, worker));
+  }
+
+  /** Days in order, loaded with bounded concurrency. */
+  async function getDays(days: number[], counters?: { fetched: number }): Promise<HeldDay[]> {
+    const out: HeldDay[] = new Array(days.length);
+    await forEachDay(days, async (day, i) => {
+      out[i] = await getDay(day, counters);
+    });
     return out;
   }
 
@@ -221,19 +232,14 @@ export function partitionStoreFactory({
       const counters = { fetched: 0 };
       const failed: SyncReport['failed'] = [];
       let lines = 0;
-      let next = 0;
-      const worker = async () => {
-        while (next < days.length) {
-          const d = days[next++]!;
-          try {
-            const held = await getDay(d, counters);
-            lines += held.view.data.lineCount;
-          } catch (err) {
-            failed.push({ day: formatDay(d), error: err instanceof Error ? err.message : String(err) });
-          }
+      await forEachDay(days, async (d) => {
+        try {
+          const held = await getDay(d, counters);
+          lines += held.view.data.lineCount;
+        } catch (err) {
+          failed.push({ day: formatDay(d), error: err instanceof Error ? err.message : String(err) });
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(a.syncDayConcurrency, days.length) }, worker));
+      });
       const ms = Math.round(performance.now() - started);
       const report: SyncReport = {
         from: formatDay(from),
@@ -265,7 +271,7 @@ export function partitionStoreFactory({
         days.map((d) => cache.get<PartitionMeta>(META_KEY + formatDay(d)).catch(() => undefined)),
       );
       const held = metas.filter((m): m is NonNullable<typeof m> => m !== undefined).map((m) => m.value);
-      // The watermark: the newest closed day such that every day from it back to the oldest held is held.
+      // The watermark: the newest day held that was read after it ended (so its figures are final).
       let watermark: string | undefined;
       for (let i = 0; i < days.length; i++) {
         const m = metas[i]?.value;

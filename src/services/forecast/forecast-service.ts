@@ -9,6 +9,7 @@ import { AppError } from '../../errors.ts';
 import { formatDay, isoWeekKey, monthKey, parseDay, weekday } from '../../lib/calendar.ts';
 import { type ForecastAnswer, type ForecastRequest, HORIZON_DEFAULTS } from '../../models/forecast.ts';
 import type { UpstreamStockItem } from '../../models/upstream.ts';
+import { roundMoney } from '../analytics/kpi-fns.ts';
 import type { PartitionStore } from '../analytics/partition-store.ts';
 import type { DailySeries, SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
 import type { StockAnalyticsService } from '../analytics/stock-analytics-service.ts';
@@ -220,9 +221,8 @@ export function forecastServiceFactory({ sales, stock, partitions, cache }: Fore
   };
 }
 
-function round(v: number): number {
-  return Math.round(v * 100) / 100 + 0;
-}
+// Forecasts are shown with 2 decimals, rounded as the analytics round money.
+const round = roundMoney;
 
 function mapValues(o: Record<string, number>, f: (v: number) => number): Record<string, number> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
