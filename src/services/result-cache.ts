@@ -9,8 +9,19 @@ interface WithMeta {
   meta: { cached: boolean; computeMs: number };
 }
 
+/** JSON with object keys sorted: the same request written in any key order gives the same text. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+}
+
 export function resultKey(kind: string, request: unknown, dataVersion: string): string {
-  const hash = createHash('sha1').update(JSON.stringify(request)).digest('base64url').slice(0, 20);
+  const hash = createHash('sha1').update(stableJson(request)).digest('base64url').slice(0, 20);
   return `${kind}:${hash}:${dataVersion}`;
 }
 

@@ -30,6 +30,7 @@ import {
 import type { ReportRequestBody } from '../../models/reports.ts';
 import type { CatalogSnapshot, CatalogSnapshotService } from '../analytics/catalog-snapshot.ts';
 import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
+import { stableJson } from '../result-cache.ts';
 import type { RenderPool } from './render-pool.ts';
 import type { ReportBuilders } from './report-builders.ts';
 import type { ReportFormat } from './report-types.ts';
@@ -82,16 +83,6 @@ export function reportDays(request: ReportJobRequest, today: number): { from: nu
       return { from: request.type === 'sales_stock' ? from - (to - from + 1) : from, to };
     }
   }
-}
-
-function stable(value: unknown): string {
-  return JSON.stringify(value, (_k, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : v,
-  );
 }
 
 export function reportServiceFactory(deps: ReportServiceDeps) {
@@ -241,7 +232,7 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
       const days = reportDays(request, deps.today());
       const dataVersion = await deps.sales.dataVersionOf(days.from, days.to);
       const base = createHash('sha256')
-        .update(stable(request))
+        .update(stableJson(request))
         .update(dataVersion)
         .digest('base64url')
         .slice(0, 24);
