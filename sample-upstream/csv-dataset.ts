@@ -16,7 +16,10 @@ import {
   type Id,
   type Product,
   packBlock,
+  References,
+  SalesBook,
   type SalesSource,
+  StockBook,
   type StockItem,
   type Store,
 } from './dataset.ts';
@@ -136,7 +139,10 @@ class CsvSales implements SalesSource {
   readonly firstDay: number;
   readonly lastDay: number;
 
-  constructor(private readonly days: Map<number, DayBlock>) {
+  constructor(
+    private readonly days: Map<number, DayBlock>,
+    private readonly ids: ReadonlySet<string>,
+  ) {
     const keys = [...days.keys()];
     this.firstDay = keys.length ? Math.min(...keys) : 1;
     this.lastDay = keys.length ? Math.max(...keys) : 0;
@@ -148,6 +154,10 @@ class CsvSales implements SalesSource {
 
   block(day: number): DayBlock {
     return this.days.get(day) ?? emptyBlock();
+  }
+
+  hasLine(id: string): boolean {
+    return this.ids.has(id);
   }
 }
 
@@ -250,21 +260,25 @@ export async function loadCsvDataset(dir: string, tz = 'Europe/Paris'): Promise<
 
   const blocks = new Map<number, DayBlock>();
   for (const [day, lines] of byDay) blocks.set(day, packBlock(lines));
-  const sales = new CsvSales(blocks);
+  const catalogue = new Catalogue(products);
+  const references = new References(stores, catalogue);
+  const sales = new SalesBook(new CsvSales(blocks, lineIds), tz, references);
+  const stockBook = new StockBook(stock, references);
 
   return {
     kind: 'csv',
     dir,
     tz,
     stores,
-    stock,
-    catalogue: new Catalogue(products),
+    stock: stockBook,
+    catalogue,
     sales,
     summary() {
-      const range = lineCount ? ` over ${formatDay(sales.firstDay)}..${formatDay(sales.lastDay)}` : '';
+      const lines = lineCount + sales.addedLines;
+      const range = lines ? ` over ${formatDay(sales.firstDay)}..${formatDay(sales.lastDay)}` : '';
       return (
-        `CSV data: ${stores.length} stores, ${products.length} products, ${lineCount} sale lines${range} (${tz}), ` +
-        `${stock.length} stock items`
+        `CSV data: ${stores.length} stores, ${catalogue.size} products, ${lines} sale lines${range} (${tz}), ` +
+        `${stockBook.size} stock items`
       );
     },
   };

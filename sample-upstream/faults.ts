@@ -26,7 +26,16 @@ export interface FaultConfig {
   malformed: MalformedTarget | null;
   /** data requests are accepted and never answered, until reset or close */
   hang: boolean;
+  /**
+   * the next N bulk writes are applied (and their answer kept under their idempotency key) but
+   * answered 503, as when an answer is lost on the way back: a retry must not apply them twice
+   */
+  failAfterApply: number;
+  /** bulk items whose JSON text contains this are refused, as a system of record refuses rows */
+  refuseMatching: string | null;
 }
+
+export const REFUSED_MESSAGE = 'refused by the system of record (fault injection)';
 
 export const DEFAULT_FAULTS: Readonly<FaultConfig> = Object.freeze({
   latencyMs: 0,
@@ -37,6 +46,8 @@ export const DEFAULT_FAULTS: Readonly<FaultConfig> = Object.freeze({
   malformedPage: null,
   malformed: null,
   hang: false,
+  failAfterApply: 0,
+  refuseMatching: null,
 });
 
 /** What POST /__admin/faults accepts: any subset; null puts a field back to its default. */
@@ -50,6 +61,8 @@ export const FaultPatch = z
     malformedPage: z.number().int().min(0).nullable(),
     malformed: z.enum(MALFORMED_TARGETS).nullable(),
     hang: z.boolean().nullable(),
+    failAfterApply: z.number().int().min(0).max(1_000_000).nullable(),
+    refuseMatching: z.string().min(1).max(1000).nullable(),
   })
   .partial()
   .strict();
@@ -141,6 +154,26 @@ export class Faults {
 
   countMalformed(): void {
     this.stats.injected.malformed++;
+  }
+
+  /** The `refuseMatching` verdict on one bulk item: the failed item's message, or undefined. */
+  readonly refusal = (raw: unknown): string | undefined => {
+    const needle = this.config.refuseMatching;
+    if (needle === null) return undefined;
+    return (JSON.stringify(raw) ?? '').includes(needle) ? REFUSED_MESSAGE : undefined;
+  };
+
+  /**
+   * Called once a bulk write has its answer: under `failAfterApply`, answers 503 instead (the
+   * write stays applied) and returns the reply; otherwise returns undefined.
+   */
+  loseAnswer(reply: FastifyReply): FastifyReply | undefined {
+    if (this.config.failAfterApply <= 0) return undefined;
+    this.config.failAfterApply--;
+    this.stats.injected.errors++;
+    if (this.config.retryAfterSeconds !== null)
+      reply.header('retry-after', String(this.config.retryAfterSeconds));
+    return sendError(reply, 503, 'injected fault: applied, but the answer was lost');
   }
 
   private releaseAll(): void {

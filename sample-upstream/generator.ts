@@ -14,7 +14,10 @@ import {
   type DayBlock,
   emptyBlock,
   type Product,
+  References,
+  SalesBook,
   type SalesSource,
+  StockBook,
   type StockItem,
   type Store,
 } from './dataset.ts';
@@ -45,8 +48,11 @@ export interface GeneratedDataset extends Dataset {
   readonly kind: 'generated';
   readonly options: Required<Omit<GeneratorOptions, 'endDate'>> & { endDate: string; startDate: string };
   readonly anomalies: Anomalies;
-  /** keeps selling the catalogue as generated, whatever bulk upserts change afterwards */
-  readonly sales: GeneratedSales;
+  /**
+   * the generated lines keep selling the catalogue as generated, whatever bulk upserts change
+   * afterwards; lines added through POST /sales/bulk follow them
+   */
+  readonly sales: SalesBook<GeneratedSales>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,6 +299,7 @@ const SPIKE_FACTOR = 5;
 const DROP_FACTOR = 0.3;
 const YEARLY_GROWTH = 1.1;
 const DEC_21 = parseDay('2000-12-21')!;
+const LINE_ID = /^(\d{4})(\d{2})(\d{2})-([1-9]\d{0,8})$/;
 
 /** Receipt sizes 1..6 and quantities 1..6: mostly one. */
 const LINES_PER_RECEIPT = cumulative([0.5, 0.27, 0.13, 0.06, 0.03, 0.01]);
@@ -449,6 +456,14 @@ export class GeneratedSales implements SalesSource {
 
   private isDropDay(day: number): boolean {
     return day >= this.drop.from && day <= this.drop.to;
+  }
+
+  /** Line ids are `YYYYMMDD-n`, n in 1..count(day): checking one costs a count, never a day's lines. */
+  hasLine(id: string): boolean {
+    const m = LINE_ID.exec(id);
+    if (!m) return false;
+    const day = parseDay(`${m[1]}-${m[2]}-${m[3]}`);
+    return day !== undefined && Number(m[4]) <= this.count(day);
   }
 
   count(day: number): number {
@@ -719,7 +734,7 @@ export function generateDataset(opts: GeneratorOptions = {}): GeneratedDataset {
     if (item) item.quantity = q;
   }
 
-  const sales = new GeneratedSales(
+  const generated = new GeneratedSales(
     seedWord,
     tz,
     linesPerDay,
@@ -756,12 +771,16 @@ export function generateDataset(opts: GeneratorOptions = {}): GeneratedDataset {
     promoDiscount: PROMO_DISCOUNT,
   };
 
+  const catalogue = new Catalogue(products);
+  const references = new References(stores, catalogue);
+  const sales = new SalesBook(generated, tz, references);
+
   return {
     kind: 'generated',
     tz,
     stores,
-    stock,
-    catalogue: new Catalogue(products),
+    stock: new StockBook(stock, references),
+    catalogue,
     sales,
     anomalies,
     options: {
@@ -777,7 +796,7 @@ export function generateDataset(opts: GeneratorOptions = {}): GeneratedDataset {
     },
     summary() {
       let total = 0;
-      for (let d = firstDay; d <= endDay; d++) total += sales.count(d);
+      for (let d = sales.firstDay; d <= sales.lastDay; d++) total += sales.count(d);
       return (
         `generated data (seed ${seed}): ${storeCount} stores, ${productCount} products, ` +
         `${total.toLocaleString('en-US')} sale lines over ${days} days ${startDate}..${endDate} (${tz})`

@@ -5,7 +5,13 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isValidTimeZone, parseDay } from '../src/lib/calendar.ts';
 import { loadCsvDataset } from './csv-dataset.ts';
-import { buildSalesPage, type Dataset, type SalesPageRequest } from './dataset.ts';
+import {
+  type BulkResult,
+  buildSalesPage,
+  type Dataset,
+  type Refusal,
+  type SalesPageRequest,
+} from './dataset.ts';
 import { type FaultConfig, FaultPatch, Faults, sendError } from './faults.ts';
 import { type GeneratorOptions, generateDataset } from './generator.ts';
 
@@ -120,7 +126,7 @@ export async function buildSampleUpstream(options: SampleUpstreamOptions = {}): 
   });
 
   let storesJson: string | undefined;
-  let stockJson: string | undefined;
+  /** first answers of the bulk routes, by route and Idempotency-Key, oldest first */
   const idempotent = new Map<string, string>();
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, request, reply) => {
@@ -169,10 +175,9 @@ export async function buildSampleUpstream(options: SampleUpstreamOptions = {}): 
       data('GET', '/stock', (_request, reply) => {
         if (faults.current.malformed === 'stock') {
           faults.countMalformed();
-          return sendJson(reply, withBrokenFirst(dataset.stock, 'quantity'));
+          return sendJson(reply, withBrokenFirst(dataset.stock.list(), 'quantity'));
         }
-        stockJson ??= JSON.stringify(dataset.stock);
-        return sendJson(reply, stockJson);
+        return sendJson(reply, dataset.stock.toJSON());
       });
 
       data('GET', '/sales', (request, reply) => {
@@ -183,24 +188,38 @@ export async function buildSampleUpstream(options: SampleUpstreamOptions = {}): 
         return sendJson(reply, buildSalesPage(dataset.sales, req));
       });
 
-      data('POST', '/products/bulk', (request, reply) => {
-        const rawKey = request.headers['idempotency-key'];
-        const key = Array.isArray(rawKey) ? rawKey[0] : rawKey;
-        if (key) {
-          const previous = idempotent.get(key);
-          if (previous !== undefined) return sendJson(reply.header('idempotent-replayed', 'true'), previous);
-        }
-        if (!Array.isArray(request.body)) {
-          return sendError(reply, 400, 'the body must be a JSON array of products');
-        }
-        const body = JSON.stringify(dataset.catalogue.upsert(request.body));
-        if (key) {
-          idempotent.set(key, body);
-          // Map keeps insertion order: the first key is the oldest.
-          if (idempotent.size > IDEMPOTENCY_KEYS_KEPT) idempotent.delete(idempotent.keys().next().value!);
-        }
-        return sendJson(reply, body);
-      });
+      /**
+       * A bulk write: a JSON array in, a BulkResult out. A key already seen on this route answers
+       * the first result again and applies nothing; the same key on another route is another key.
+       */
+      const bulk = (path: string, what: string, apply: (items: unknown[], refuse: Refusal) => BulkResult) => {
+        const route = `POST ${path}`;
+        data('POST', path, (request, reply) => {
+          const rawKey = request.headers['idempotency-key'];
+          const key = Array.isArray(rawKey) ? rawKey[0] : rawKey;
+          const slot = key ? `${route} ${key}` : undefined;
+          const previous = slot === undefined ? undefined : idempotent.get(slot);
+          if (previous !== undefined) {
+            return (
+              faults.loseAnswer(reply) ?? sendJson(reply.header('idempotent-replayed', 'true'), previous)
+            );
+          }
+          if (!Array.isArray(request.body)) {
+            return sendError(reply, 400, `the body must be a JSON array of ${what}`);
+          }
+          const body = JSON.stringify(apply(request.body, faults.refusal));
+          if (slot !== undefined) {
+            idempotent.set(slot, body);
+            // Map keeps insertion order: the first key is the oldest.
+            if (idempotent.size > IDEMPOTENCY_KEYS_KEPT) idempotent.delete(idempotent.keys().next().value!);
+          }
+          return faults.loseAnswer(reply) ?? sendJson(reply, body);
+        });
+      };
+
+      bulk('/products/bulk', 'products', (items, refuse) => dataset.catalogue.upsert(items, refuse));
+      bulk('/stock/bulk', 'stock items', (items, refuse) => dataset.stock.upsert(items, refuse));
+      bulk('/sales/bulk', 'sale lines', (items, refuse) => dataset.sales.insert(items, refuse));
 
       // Admin routes: never counted, never faulted, never behind the token.
       api.get('/__admin/faults', async () => faults.current);

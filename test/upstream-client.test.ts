@@ -1,37 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pino from 'pino';
 import {
-  createUpstreamClient,
   parseRetryAfter,
-  type UpstreamConfig,
+  type UpstreamBulkOptions,
+  type UpstreamClient,
 } from '../src/clients/upstream-client.ts';
 import { UpstreamInvalidResponseError, UpstreamUnavailableError } from '../src/errors.ts';
 import { json, startServer } from './helpers/http-server.ts';
-
-const logger = pino({ level: 'silent' });
-
-function client(url: string, overrides: Partial<UpstreamConfig> = {}) {
-  const c = createUpstreamClient({
-    config: {
-      url,
-      token: undefined,
-      connections: 4,
-      connectTimeoutMs: 500,
-      headersTimeoutMs: 1_000,
-      bodyTimeoutMs: 1_000,
-      retries: 3,
-      retryBaseMs: 5,
-      retryMaxMs: 2_000,
-      pageSize: 2,
-      pageConcurrency: 2,
-      ...overrides,
-    },
-    logger,
-    random: () => 0.5,
-  });
-  return c;
-}
+import { testClient } from './helpers/upstream-client.ts';
 
 const store = (id: number | string) => ({ id, name: `S${id}`, city: 'Lyon', region: 'ARA', employees: 10 });
 
@@ -52,7 +28,7 @@ function line(i: number, overrides: Record<string, unknown> = {}) {
 
 test('sends the bearer token, keeps the base path prefix and treats ids as strings', async (t) => {
   const up = await startServer(t, (_req, res) => json(res, 200, [store(7), store('A-1')]));
-  const c = client(`${up.url}/api/v1/`, { token: 's3cret' });
+  const c = testClient(`${up.url}/api/v1/`, { token: 's3cret' });
   t.after(() => c.close());
   const stores = await c.getStores();
   assert.deepEqual(
@@ -67,7 +43,7 @@ test('retries transient failures with backoff and then succeeds', async (t) => {
   const up = await startServer(t, (_req, res, n) =>
     n <= 2 ? json(res, 503, { error: 'busy' }) : json(res, 200, [store(1)]),
   );
-  const c = client(up.url);
+  const c = testClient(up.url);
   t.after(() => c.close());
   assert.equal((await c.getStores()).length, 1);
   assert.equal(up.requests.length, 3);
@@ -77,7 +53,7 @@ test('honours Retry-After (seconds) between attempts', async (t) => {
   const up = await startServer(t, (_req, res, n) =>
     n === 1 ? json(res, 429, { error: 'slow down' }, { 'retry-after': '1' }) : json(res, 200, [store(1)]),
   );
-  const c = client(up.url);
+  const c = testClient(up.url);
   t.after(() => c.close());
   const started = Date.now();
   await c.getStores();
@@ -96,7 +72,7 @@ test('parses Retry-After as seconds or an HTTP date', () => {
 
 test('gives up after the retry budget with a 502 that says what failed', async (t) => {
   const up = await startServer(t, (_req, res) => json(res, 500, { error: 'boom' }));
-  const c = client(up.url, { retries: 2 });
+  const c = testClient(up.url, { retries: 2 });
   t.after(() => c.close());
   const err = await c.getStores().then(
     () => assert.fail('should fail'),
@@ -110,7 +86,7 @@ test('gives up after the retry budget with a 502 that says what failed', async (
 
 test('does not retry a client error such as 404', async (t) => {
   const up = await startServer(t, (_req, res) => json(res, 404, { error: 'nope' }));
-  const c = client(up.url);
+  const c = testClient(up.url);
   t.after(() => c.close());
   await assert.rejects(c.getStores(), /answered HTTP 404/);
   assert.equal(up.requests.length, 1);
@@ -118,7 +94,7 @@ test('does not retry a client error such as 404', async (t) => {
 
 test('says when the upstream refuses our credentials', async (t) => {
   const up = await startServer(t, (_req, res) => json(res, 401, { error: 'unauthorized' }));
-  const c = client(up.url);
+  const c = testClient(up.url);
   t.after(() => c.close());
   await assert.rejects(c.getStores(), /refused our credentials \(check UPSTREAM_TOKEN\)/);
   assert.equal(up.requests.length, 1);
@@ -128,7 +104,7 @@ test('a hanging upstream times out (504) instead of hanging the caller', async (
   const up = await startServer(t, () => {
     /* never answers */
   });
-  const c = client(up.url, { headersTimeoutMs: 200, retries: 1 });
+  const c = testClient(up.url, { headersTimeoutMs: 200, retries: 1 });
   t.after(() => c.close());
   const started = Date.now();
   const err = await c.getStores().then(
@@ -145,7 +121,7 @@ test('a hanging upstream times out (504) instead of hanging the caller', async (
 test('an unreachable upstream fails fast with a 502', async (t) => {
   const up = await startServer(t, (_req, res) => json(res, 200, []));
   const deadUrl = up.url.replace(/:\d+$/, ':9');
-  const c = client(deadUrl, { retries: 1 });
+  const c = testClient(deadUrl, { retries: 1 });
   t.after(() => c.close());
   await assert.rejects(
     c.getStores(),
@@ -164,7 +140,7 @@ test('a malformed answer is a 502 naming the bad field, not a NaN', async (t) =>
       last: true,
     }),
   );
-  const c = client(up.url);
+  const c = testClient(up.url);
   t.after(() => c.close());
   const err = await c.getSales('2026-03-01', '2026-03-01').then(
     () => assert.fail('should fail'),
@@ -182,7 +158,7 @@ test('a body that is not JSON is a 502 too', async (t) => {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<html>login</html>');
   });
-  const c = client(up.url);
+  const c = testClient(up.url);
   t.after(() => c.close());
   await assert.rejects(c.getStores(), /not JSON/);
 });
@@ -209,7 +185,7 @@ test('fetches every page of a window in order with bounded concurrency', async (
       last: page === Math.ceil(total / size) - 1,
     });
   });
-  const c = client(up.url, { pageSize: 2, pageConcurrency: 2 });
+  const c = testClient(up.url, { pageSize: 2, pageConcurrency: 2 });
   t.after(() => c.close());
   const lines = await c.getSales('2026-03-01', '2026-03-07');
   assert.deepEqual(
@@ -223,17 +199,47 @@ test('fetches every page of a window in order with bounded concurrency', async (
   assert.equal(u.searchParams.get('to'), '2026-03-07');
 });
 
-test('POST is not retried without an idempotency key, and is with one', async (t) => {
-  const up = await startServer(t, (_req, res, n) =>
-    n <= 2 ? json(res, 503, { error: 'busy' }) : json(res, 200, { created: 1, updated: 0, failed: [] }),
-  );
-  const c = client(up.url);
+const bulkWrites: Record<string, (c: UpstreamClient, options?: UpstreamBulkOptions) => Promise<unknown>> = {
+  '/products/bulk': (c, options) =>
+    c.bulkUpsertProducts([{ sku: 'A', name: 'A', category: 'c', brand: 'b', price: 1 }], options),
+  '/stock/bulk': (c, options) =>
+    c.bulkUpsertStock([{ storeId: 1, productId: 'P1', quantity: -2, reorderLevel: 3 }], options),
+  '/sales/bulk': (c, options) => c.bulkInsertSales([line(1)], options),
+};
+
+for (const [path, write] of Object.entries(bulkWrites)) {
+  test(`POST ${path} is not retried without an idempotency key, and is with one`, async (t) => {
+    const answer = { created: 1, updated: 0, failed: [{ index: 1, message: 'bad row' }] };
+    const up = await startServer(t, (_req, res, n) =>
+      n <= 2 ? json(res, 503, { error: 'busy' }) : json(res, 200, answer),
+    );
+    const c = testClient(up.url);
+    t.after(() => c.close());
+    await assert.rejects(write(c), /answered HTTP 503/);
+    assert.equal(up.requests.length, 1);
+    assert.equal(up.requests[0]?.headers['idempotency-key'], undefined);
+    // An empty key is no key: retrying without the header could apply the chunk twice.
+    await assert.rejects(write(c, { idempotencyKey: '' }), /answered HTTP 503/);
+    assert.equal(up.requests.length, 2);
+    assert.equal(up.requests[1]?.headers['idempotency-key'], undefined);
+
+    assert.deepEqual(await write(c, { idempotencyKey: 'chunk-1' }), answer);
+    assert.equal(up.requests.length, 3, 'the third request succeeds');
+    for (const r of up.requests) assert.equal(`${r.method} ${r.url}`, `POST ${path}`);
+    assert.equal(up.requests[2]?.headers['idempotency-key'], 'chunk-1');
+    assert.equal(up.requests[2]?.headers['content-type'], 'application/json');
+    assert.equal((JSON.parse(up.requests[2]?.body ?? '') as unknown[]).length, 1);
+  });
+}
+
+test('a bulk answer that breaks the contract is a 502 naming the field', async (t) => {
+  const up = await startServer(t, (_req, res) => json(res, 200, { created: 1, updated: -1, failed: [] }));
+  const c = testClient(up.url);
   t.after(() => c.close());
-  const product = { sku: 'A', name: 'A', category: 'c', brand: 'b', price: 1 };
-  await assert.rejects(c.bulkUpsertProducts([product]), /answered HTTP 503/);
-  assert.equal(up.requests.length, 1);
-  const result = await c.bulkUpsertProducts([product], { idempotencyKey: 'chunk-1' });
-  assert.equal(result.created, 1);
-  assert.equal(up.requests.length, 3);
-  assert.equal(up.requests[2]?.headers['idempotency-key'], 'chunk-1');
+  const err = await c.bulkUpsertStock([{ storeId: 1, productId: 'P1', quantity: 1, reorderLevel: 0 }]).then(
+    () => assert.fail('should fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof UpstreamInvalidResponseError);
+  assert.match(err.message, /POST \/stock\/bulk .*updated/);
 });

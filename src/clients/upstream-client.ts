@@ -18,8 +18,10 @@ import {
   type UpstreamProductInput,
   UpstreamProducts,
   type UpstreamSaleLine,
+  type UpstreamSaleLineInput,
   UpstreamSalesPage,
   UpstreamStock,
+  type UpstreamStockInput,
   UpstreamStores,
 } from '../models/upstream.ts';
 
@@ -33,6 +35,11 @@ export interface UpstreamClientDeps {
   logger: FastifyBaseLogger;
   /** injectable for tests; defaults to Math.random */
   random?: () => number;
+}
+
+export interface UpstreamBulkOptions {
+  /** the same key for the same chunk: the upstream then applies it once however often it is sent */
+  idempotencyKey?: string;
 }
 
 interface CallOptions<S extends z.ZodType> {
@@ -276,6 +283,24 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
     return parsed.data;
   }
 
+  /**
+   * A bulk write. Retried on transient failures only with an idempotency key, which the upstream
+   * uses to answer a repeated chunk without applying it twice; without one, a lost answer would
+   * turn a retry into a second write.
+   */
+  function postBulk(path: string, items: readonly unknown[], { idempotencyKey }: UpstreamBulkOptions) {
+    // An empty key would be retried without the header that makes retrying safe.
+    const key = idempotencyKey || undefined;
+    return call({
+      method: 'POST',
+      path,
+      body: items,
+      schema: UpstreamBulkResult,
+      idempotent: key !== undefined,
+      headers: key !== undefined ? { 'idempotency-key': key } : {},
+    });
+  }
+
   async function getSalesPage(from: string, to: string, page: number, signal?: AbortSignal) {
     const answer = await call({
       method: 'GET',
@@ -351,19 +376,17 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
       return lines;
     },
 
-    /**
-     * Upserts products. Retried on transient failures only with an idempotency key, which the
-     * upstream uses to answer a repeated chunk without applying it twice.
-     */
-    bulkUpsertProducts: (items: UpstreamProductInput[], options: { idempotencyKey?: string } = {}) =>
-      call({
-        method: 'POST',
-        path: '/products/bulk',
-        body: items,
-        schema: UpstreamBulkResult,
-        idempotent: options.idempotencyKey !== undefined,
-        headers: options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {},
-      }),
+    /** Upserts products by SKU. */
+    bulkUpsertProducts: (items: readonly UpstreamProductInput[], options: UpstreamBulkOptions = {}) =>
+      postBulk('/products/bulk', items, options),
+
+    /** Upserts stock items by (storeId, productId). */
+    bulkUpsertStock: (items: readonly UpstreamStockInput[], options: UpstreamBulkOptions = {}) =>
+      postBulk('/stock/bulk', items, options),
+
+    /** Inserts sale lines; a line whose id the upstream already holds comes back as failed (duplicate). */
+    bulkInsertSales: (items: readonly UpstreamSaleLineInput[], options: UpstreamBulkOptions = {}) =>
+      postBulk('/sales/bulk', items, options),
 
     /** One quick call, no retries: is the system of record reachable and does it accept our token? */
     async ping(): Promise<void> {

@@ -73,6 +73,14 @@ export type UpstreamStockItem = z.output<typeof UpstreamStockItem>;
 export const UpstreamProductInput = UpstreamProduct.extend({ id: UpstreamId.optional() });
 export type UpstreamProductInput = z.input<typeof UpstreamProductInput>;
 
+/** What `POST /stock/bulk` accepts: a stock item, upserted by (storeId, productId). */
+export const UpstreamStockInput = UpstreamStockItem;
+export type UpstreamStockInput = z.input<typeof UpstreamStockInput>;
+
+/** What `POST /sales/bulk` accepts: a sale line as `GET /sales` serves it; its id must be new. */
+export const UpstreamSaleLineInput = UpstreamSaleLine;
+export type UpstreamSaleLineInput = z.input<typeof UpstreamSaleLineInput>;
+
 export const UpstreamBulkResult = z.object({
   created: z.number().int().nonnegative(),
   updated: z.number().int().nonnegative(),
