@@ -18,6 +18,7 @@ import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { forecastRoutes } from './routes/forecast-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
+import { importRoutes } from './routes/import-routes.ts';
 import { reportRoutes } from './routes/report-routes.ts';
 import { syncRoutes } from './routes/sync-routes.ts';
 
@@ -96,12 +97,15 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
 
   const services = createContainer(config, app.log, options.overrides);
   app.decorate('services', services);
-  // Embedded mode has no worker process: the API deletes expired report files itself.
+  // Embedded mode has no worker process: the API deletes expired reports and imports itself.
   let cleanupTimer: NodeJS.Timeout | undefined;
   if (config.mode === 'embedded') {
     app.addHook('onReady', async () => {
       const cleanup = () =>
-        services.reports.cleanup().catch((err: unknown) => app.log.warn({ err }, 'report cleanup failed'));
+        Promise.all([
+          services.reports.cleanup().catch((err: unknown) => app.log.warn({ err }, 'report cleanup failed')),
+          services.imports.cleanup().catch((err: unknown) => app.log.warn({ err }, 'import cleanup failed')),
+        ]);
       void cleanup();
       cleanupTimer = setInterval(cleanup, 3_600_000);
       cleanupTimer.unref();
@@ -162,6 +166,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(syncRoutes, { prefix: '/api/v1' });
   await app.register(forecastRoutes, { prefix: '/api/v1' });
   await app.register(reportRoutes, { prefix: '/api/v1' });
+  await app.register(importRoutes, { prefix: '/api/v1' });
 
   return app;
 }

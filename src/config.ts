@@ -148,6 +148,14 @@ export const EnvSchema = z.object({
   REPORT_LINK_TTL_HOURS: intFrom(72, 1, 24 * 90),
   JOB_CONCURRENCY: intFrom(2, 1, 64),
   RENDER_THREADS: intFrom(1, 1, 32),
+  IMPORT_MAX_FILE_MB: intFrom(25, 1, 1_024),
+  IMPORT_MAX_ROWS: intFrom(200_000, 1, 5_000_000),
+  IMPORT_CHUNK_SIZE: intFrom(500, 1, 10_000),
+  IMPORT_INLINE_MAX_KB: intFrom(1_024, 0, 1_048_576),
+  IMPORT_MAX_UNCOMPRESSED_MB: intFrom(512, 1, 16_384),
+  IMPORT_MAX_ZIP_ENTRIES: intFrom(2_000, 10, 1_000_000),
+  IMPORT_MAX_ZIP_RATIO: intFrom(200, 2, 100_000),
+  IMPORT_RETENTION_DAYS: intFrom(7, 1, 3_650),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -206,6 +214,19 @@ export interface Config {
     renderThreads: number;
   };
   jobs: { concurrency: number };
+  imports: {
+    maxFileBytes: number;
+    maxRows: number;
+    /** rows per bulk request to the system of record */
+    chunkSize: number;
+    /** uploads up to this size are answered in the request; larger ones run as a job */
+    inlineMaxBytes: number;
+    /** zip-bomb limits checked before a workbook is parsed */
+    maxUncompressedBytes: number;
+    maxZipEntries: number;
+    maxZipRatio: number;
+    retentionMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -292,5 +313,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       renderThreads: e.RENDER_THREADS,
     },
     jobs: { concurrency: e.JOB_CONCURRENCY },
+    imports: {
+      maxFileBytes: e.IMPORT_MAX_FILE_MB * 1024 * 1024,
+      maxRows: e.IMPORT_MAX_ROWS,
+      chunkSize: e.IMPORT_CHUNK_SIZE,
+      inlineMaxBytes: e.IMPORT_INLINE_MAX_KB * 1024,
+      maxUncompressedBytes: e.IMPORT_MAX_UNCOMPRESSED_MB * 1024 * 1024,
+      maxZipEntries: e.IMPORT_MAX_ZIP_ENTRIES,
+      maxZipRatio: e.IMPORT_MAX_ZIP_RATIO,
+      retentionMs: e.IMPORT_RETENTION_DAYS * 86_400_000,
+    },
   };
 }

@@ -26,6 +26,8 @@ import {
 import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
 import { type ForecastService, forecastServiceFactory } from './services/forecast/forecast-service.ts';
 import { type HealthService, healthServiceFactory } from './services/health-service.ts';
+import { type ImportService, importServiceFactory } from './services/imports/import-service.ts';
+import { importStoreFactory } from './services/imports/import-store.ts';
 import { createRenderPool } from './services/reports/render-pool.ts';
 import { reportBuildersFactory } from './services/reports/report-builders.ts';
 import { type ReportService, reportServiceFactory } from './services/reports/report-service.ts';
@@ -43,6 +45,7 @@ export interface Container {
   forecast: ForecastService;
   jobs: AppJobQueue;
   reports: ReportService;
+  imports: ImportService;
   /** the job processors, for the in-process runner (embedded) or src/worker.ts (shared) */
   processors: AppProcessors;
   close(): Promise<void>;
@@ -104,8 +107,10 @@ export function createContainer(
   });
   // The processors call the report service, which enqueues on the queue they are given to: bind late.
   let reportsRef: ReportService | undefined;
+  let importsRef: ImportService | undefined;
   const processors: AppProcessors = {
     reports: { render: (payload, ctx) => reportsRef!.process(payload, ctx) },
+    imports: { run: (payload, ctx) => importsRef!.process(payload, ctx) },
   };
   const jobs =
     overrides.jobs ??
@@ -129,6 +134,19 @@ export function createContainer(
     logger,
   });
   reportsRef = reports;
+  const imports = importServiceFactory({
+    upstream,
+    store: importStoreFactory({ exportsDir: config.reports.exportsDir }),
+    jobs,
+    invalidate: {
+      catalog: () => catalog.invalidate(),
+      stock: () => stockAnalytics.invalidate(),
+      salesDays: (days) => partitions.invalidateDays(days),
+    },
+    config,
+    logger,
+  });
+  importsRef = imports;
 
   return {
     config,
@@ -143,6 +161,7 @@ export function createContainer(
     forecast,
     jobs,
     reports,
+    imports,
     processors,
     async close() {
       // Jobs first: a running report still reads from the upstream and the cache.

@@ -1,6 +1,6 @@
 /**
- * The worker entry point (shared mode): consumes the job queues (reports now; imports and
- * scheduled deliveries later) on as many machines as needed, and deletes expired report files.
+ * The worker entry point (shared mode): consumes the job queues (reports and imports; scheduled
+ * deliveries later) on as many machines as needed, and deletes expired report files.
  * The API only enqueues. In embedded mode there is no worker: jobs run inside the API process.
  */
 import closeWithGrace from 'close-with-grace';
@@ -31,7 +31,10 @@ const worker = createJobWorker({
   concurrency: config.jobs.concurrency,
 });
 const cleanup = () =>
-  services.reports.cleanup().catch((err: unknown) => logger.warn({ err }, 'report cleanup failed'));
+  Promise.all([
+    services.reports.cleanup().catch((err: unknown) => logger.warn({ err }, 'report cleanup failed')),
+    services.imports.cleanup().catch((err: unknown) => logger.warn({ err }, 'import cleanup failed')),
+  ]);
 const timer = setInterval(cleanup, CLEANUP_EVERY_MS);
 timer.unref();
 

@@ -91,6 +91,11 @@ describe('job queue factory', () => {
         return { file: `${payload.dataVersion}.pdf`, bytes: 42, sha256: 'h' };
       },
     },
+    imports: {
+      async run() {
+        return { status: 'validated' as const };
+      },
+    },
   };
 
   it('embedded mode runs jobs in process; shared mode keeps them under REDIS_KEY_PREFIX for a worker', async () => {

@@ -7,6 +7,7 @@
  * Payloads carry ids and parameters, never data sets; results are small (where a file was written,
  * not the file): both live in Redis until retention drops them.
  */
+import type { ImportStatus } from '../models/imports.ts';
 import type { ReportJobRequest } from '../services/reports/report-service.ts';
 import type { JobQueue, JobSpec, ProcessorsFor } from './queue-types.ts';
 
@@ -23,9 +24,17 @@ export interface RenderReportResult {
   sha256: string;
 }
 
+/** An uploaded file to import: everything else (options, file) is stored under its id. */
+export interface RunImportPayload {
+  importId: string;
+}
+
 export type AppJobs = {
   reports: {
     render: JobSpec<RenderReportPayload, RenderReportResult>;
+  };
+  imports: {
+    run: JobSpec<RunImportPayload, { status: ImportStatus }>;
   };
 };
 

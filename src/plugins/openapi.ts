@@ -6,9 +6,20 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { PROBLEM_CONTENT_TYPE } from './problem.ts';
 
 export const API_VERSION = '0.1.0';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Documents a multipart/form-data body that the handler reads itself, as a stream (a body
+     * schema would make fastify validate a body it never buffers). `file` becomes binary.
+     */
+    multipartBody?: z.ZodObject;
+  }
+}
 
 const PROBLEM_DESCRIPTIONS: Record<string, string> = {
   '400': 'Invalid request: `errors[]` names every bad field',
@@ -66,6 +77,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'sync', description: 'Day partitions: sync now, and their status' },
         { name: 'forecast', description: 'Sales forecasts with intervals and backtests' },
         { name: 'reports', description: 'PDF, Excel and CSV reports, generated as jobs' },
+        { name: 'imports', description: 'Excel and CSV imports of products, stock and sales' },
         { name: 'operations', description: 'Health and readiness' },
       ],
       components: {
@@ -78,7 +90,16 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     transform: (input) => {
       const out = jsonSchemaTransform(input);
       const schema = out.schema as Json;
-      const role = (input.route.config as { role?: string } | undefined)?.role;
+      const routeConfig = input.route.config as { role?: string; multipartBody?: z.ZodObject } | undefined;
+      const role = routeConfig?.role;
+      if (routeConfig?.multipartBody) {
+        const body = z.toJSONSchema(routeConfig.multipartBody, { target: 'openapi-3.0' }) as Json;
+        const properties = body.properties as Record<string, Json>;
+        if (properties.file) properties.file = { ...properties.file, type: 'string', format: 'binary' };
+        delete body.$schema;
+        schema.consumes = ['multipart/form-data'];
+        schema.body = body;
+      }
       if (role) {
         schema.security = [{ ApiKey: [] }, { Bearer: [] }];
         schema.description = `${schema.description ? `${schema.description}\n\n` : ''}Requires the **${role}** role.`;

@@ -219,6 +219,20 @@ export function partitionStoreFactory({
     getDay,
     getDays,
 
+    /**
+     * Forgets days whose lines changed (a sales import): the next query re-reads them. Other
+     * instances see the partition gone from the shared cache at their next recheck.
+     */
+    async invalidateDays(days: readonly number[]): Promise<void> {
+      for (const d of days) decoded.delete(d);
+      await Promise.all(
+        days.flatMap((d) => [
+          cache.delete(PARTITION_KEY + formatDay(d)),
+          cache.delete(META_KEY + formatDay(d)),
+        ]),
+      );
+    },
+
     /** Syncs a window now: missing or expired days are fetched; `force` re-reads every day. */
     async sync(from: number, to: number, options: { force?: boolean } = {}): Promise<SyncReport> {
       const started = performance.now();

@@ -170,7 +170,12 @@ export function stockAnalyticsServiceFactory({
     };
   }
 
-  return { stock, currentStock };
+  /** After a stock import: the next answer reads the system of record again. */
+  async function invalidate(): Promise<void> {
+    await cache.delete(STOCK_KEY);
+  }
+
+  return { stock, currentStock, invalidate };
 }
 
 export type StockAnalyticsService = ReturnType<typeof stockAnalyticsServiceFactory>;

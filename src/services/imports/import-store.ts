@@ -1,0 +1,144 @@
+/**
+ * Where an import lives while and after it runs: one folder per import under EXPORTS_DIR/imports,
+ * shared by API instances and workers like the report files. It holds the upload, the request,
+ * the result (written atomically, so a reader never sees half of it) and the full issue list the
+ * error workbook is made from.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ImportOptions, ImportResult } from '../../models/imports.ts';
+import type { FileFormat } from './file-inspect.ts';
+import { FileTooLargeError } from './import-errors.ts';
+import type { RowIssue } from './import-rows.ts';
+
+export interface ImportRequest {
+  importId: string;
+  options: ImportOptions & { chunkSize: number };
+  file: { name: string; bytes: number; format: FileFormat };
+  createdAt: string;
+}
+
+/** Everything the error workbook needs beyond the upload itself. */
+export interface ImportDetail {
+  /** the row holding the column names */
+  headerRow: number;
+  /** every row issue, by row */
+  issues: RowIssue[];
+  /**
+   * null: every data row goes into the error workbook (nothing was applied);
+   * otherwise only these rows (invalid, refused, or never sent), with `extra` messages
+   */
+  onlyRows: number[] | null;
+  /** messages beyond validation, e.g. "refused by the system of record: …" */
+  extra: { row: number; message: string }[];
+}
+
+const ID_PATTERN = /^imp-[A-Za-z0-9_-]{16,40}$/;
+
+export function newImportId(): string {
+  return `imp-${randomBytes(15).toString('base64url')}`;
+}
+
+export function importStoreFactory({ exportsDir }: { exportsDir: string }) {
+  const root = join(exportsDir, 'imports');
+
+  function dirOf(importId: string): string {
+    // Ids come from URLs: the pattern keeps them inside the imports folder.
+    if (!ID_PATTERN.test(importId)) throw new Error(`not an import id: ${importId}`);
+    return join(root, importId);
+  }
+
+  async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, JSON.stringify(value));
+    await rename(tmp, path);
+  }
+
+  async function readJson<T>(path: string): Promise<T | null> {
+    try {
+      return JSON.parse(await readFile(path, 'utf8')) as T;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  return {
+    root,
+    dirOf,
+
+    uploadPath: (importId: string) => join(dirOf(importId), 'upload'),
+    errorsWorkbookPath: (importId: string) => join(dirOf(importId), 'errors.xlsx'),
+
+    /**
+     * Streams an upload to disk, refusing it as soon as it passes `maxBytes`; returns its size and
+     * first bytes (for the type check).
+     */
+    async saveUpload(
+      importId: string,
+      stream: Readable,
+      maxBytes: number,
+    ): Promise<{ bytes: number; head: Buffer }> {
+      await mkdir(dirOf(importId), { recursive: true });
+      const path = join(dirOf(importId), 'upload');
+      let seen = 0;
+      const limit = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          seen += chunk.length;
+          if (seen > maxBytes) done(new FileTooLargeError(maxBytes));
+          else done(null, chunk);
+        },
+      });
+      await pipeline(stream, limit, createWriteStream(path));
+      const { size } = await stat(path);
+      const handle = await open(path, 'r');
+      try {
+        const head = Buffer.alloc(Math.min(size, 65_536));
+        await handle.read(head, 0, head.length, 0);
+        return { bytes: size, head };
+      } finally {
+        await handle.close();
+      }
+    },
+
+    writeRequest: (request: ImportRequest) =>
+      writeJsonAtomic(join(dirOf(request.importId), 'request.json'), request),
+    readRequest: (importId: string) => readJson<ImportRequest>(join(dirOf(importId), 'request.json')),
+    writeResult: (result: ImportResult) =>
+      writeJsonAtomic(join(dirOf(result.importId), 'result.json'), result),
+    readResult: (importId: string) => readJson<ImportResult>(join(dirOf(importId), 'result.json')),
+    writeDetail: (importId: string, detail: ImportDetail) =>
+      writeJsonAtomic(join(dirOf(importId), 'detail.json'), detail),
+    readDetail: (importId: string) => readJson<ImportDetail>(join(dirOf(importId), 'detail.json')),
+
+    async remove(importId: string): Promise<void> {
+      await rm(dirOf(importId), { recursive: true, force: true });
+    },
+
+    /** Deletes imports older than the retention; returns how many. */
+    async cleanup(retentionMs: number, now = Date.now()): Promise<number> {
+      let removed = 0;
+      let names: string[];
+      try {
+        names = await readdir(root);
+      } catch {
+        return 0;
+      }
+      for (const name of names) {
+        if (!ID_PATTERN.test(name)) continue;
+        const info = await stat(join(root, name)).catch(() => null);
+        if (info && now - info.mtimeMs > retentionMs) {
+          await rm(join(root, name), { recursive: true, force: true });
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+}
+
+export type ImportStore = ReturnType<typeof importStoreFactory>;
