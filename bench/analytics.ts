@@ -11,9 +11,7 @@
  * previous mode left behind), which builds the container in-process and calls the services directly:
  * this measures the engine, not HTTP. The sample upstream gets the other core.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
@@ -24,16 +22,16 @@ import type { UpstreamSaleLine } from '../src/models/upstream.ts';
 import { parseBenchArgs } from './lib/args.ts';
 import { memorySampler } from './lib/measure.ts';
 import {
+  childMain,
   NO_REDIS_SERVER,
   onPath,
-  REPO_ROOT,
   type RedisProcess,
+  runInChild,
   startDatasetUpstream,
   startRedisServer,
   stopAll,
   stopChildrenOnExit,
   terminate,
-  track,
   type UpstreamProcess,
 } from './lib/processes.ts';
 import { codeVersion, machineFacts, verdict } from './lib/run-facts.ts';
@@ -428,31 +426,9 @@ function parseOptions(): Options {
   };
 }
 
-/** Runs one mode in a fresh process of this script; resolves with its result or its failure. */
+/** Runs one mode in a fresh process of this script (with --expose-gc); resolves with its result or its failure. */
 function runMode(spec: ChildSpec): Promise<ModeResult> {
-  const self = fileURLToPath(import.meta.url);
-  const execArgv = process.execArgv.includes('--expose-gc')
-    ? process.execArgv
-    : [...process.execArgv, '--expose-gc'];
-  const child: ChildProcess = track(
-    spawn(process.execPath, [...execArgv, self], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, [CHILD_ENV]: JSON.stringify(spec) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    let result: ModeResult | undefined;
-    child.on('message', (m) => {
-      result = m as ModeResult;
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (result) resolve(result);
-      else
-        reject(new Error(`the ${spec.mode} run ended without a result (${signal ?? `exit code ${code}`})`));
-    });
-  });
+  return runInChild<ModeResult>(import.meta.url, CHILD_ENV, spec, `${spec.mode} run`, ['--expose-gc']);
 }
 
 /** The commit measured, and whether src/ or sample-upstream/ differ from it; undefined without git. */
@@ -659,20 +635,9 @@ async function main(): Promise<number> {
   return crashed.length > 0 || results.length === 0 ? 1 : 0;
 }
 
-const childSpec = process.env[CHILD_ENV];
-if (childSpec) {
+if (process.env[CHILD_ENV]) {
   // A mode's run: report to the parent over IPC; die with it.
-  process.on('disconnect', () => process.exit(1));
-  try {
-    const result = await runChild(JSON.parse(childSpec) as ChildSpec);
-    await new Promise<void>((resolve, reject) =>
-      process.send!(result, (err: Error | null) => (err ? reject(err) : resolve())),
-    );
-    process.exit(0);
-  } catch (err) {
-    console.error(err);
-    process.exit(1);
-  }
+  await childMain(CHILD_ENV, runChild);
 } else {
   process.exitCode = await main();
 }

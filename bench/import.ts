@@ -14,23 +14,21 @@
  * is its own; each commit gets a fresh upstream (a commit changes the catalogue, and the upstream
  * has no data reset).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import type { UpstreamProduct } from '../src/models/upstream.ts';
 import { parseBenchArgs } from './lib/args.ts';
 import { memorySampler } from './lib/measure.ts';
 import {
-  REPO_ROOT,
+  childMain,
+  runInChild,
   startSampleUpstream,
   stopAll,
   stopChildrenOnExit,
   terminate,
-  track,
   type UpstreamProcess,
 } from './lib/processes.ts';
 import { codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
@@ -427,25 +425,7 @@ async function runService(spec: RunSpec): Promise<RunResult> {
 
 /** Runs one kind in a fresh process of this script; resolves with its result or its failure. */
 function runChild(spec: RunSpec): Promise<RunResult> {
-  const child: ChildProcess = track(
-    spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, [CHILD_ENV]: JSON.stringify(spec) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    let result: RunResult | undefined;
-    child.on('message', (m) => {
-      result = m as RunResult;
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (result) resolve(result);
-      else
-        reject(new Error(`the ${spec.kind} run ended without a result (${signal ?? `exit code ${code}`})`));
-    });
-  });
+  return runInChild<RunResult>(import.meta.url, CHILD_ENV, spec, `${spec.kind} run`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -744,27 +724,11 @@ async function main(): Promise<number> {
   return !book || missing ? 1 : 0;
 }
 
-const childSpec = process.env[CHILD_ENV];
-if (childSpec) {
+if (process.env[CHILD_ENV]) {
   // One run: report to the parent over IPC (or print it, when started by hand to profile it); die with it.
-  process.on('disconnect', () => process.exit(1));
-  process.once('SIGINT', () => process.exit(130));
-  process.once('SIGTERM', () => process.exit(143));
-  try {
-    const spec = JSON.parse(childSpec) as RunSpec;
-    const result = spec.kind === 'read' ? await runRead(spec) : await runService(spec);
-    if (process.send) {
-      await new Promise<void>((resolve, reject) =>
-        process.send!(result, (err: Error | null) => (err ? reject(err) : resolve())),
-      );
-    } else {
-      console.log(JSON.stringify(result));
-    }
-    process.exit(0);
-  } catch (err) {
-    console.error(err);
-    process.exit(1);
-  }
+  await childMain<RunSpec, RunResult>(CHILD_ENV, (spec) =>
+    spec.kind === 'read' ? runRead(spec) : runService(spec),
+  );
 } else {
   process.exitCode = await main();
 }

@@ -16,13 +16,11 @@
  *
  * The services are called directly (no HTTP, no job queue).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, rmSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import type { UpstreamClient } from '../src/clients/upstream-client.ts';
@@ -37,12 +35,12 @@ import { writeSalesLinesCsv, writeSalesLinesXlsx } from '../src/services/reports
 import { parseBenchArgs } from './lib/args.ts';
 import { memorySampler, processCpuSeconds, threadCpu } from './lib/measure.ts';
 import {
-  REPO_ROOT,
+  childMain,
+  runInChild,
   startDatasetUpstream,
   stopAll,
   stopChildrenOnExit,
   terminate,
-  track,
   type UpstreamProcess,
 } from './lib/processes.ts';
 import { codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
@@ -445,27 +443,7 @@ async function runExport(spec: ExportSpec): Promise<ExportResult> {
 
 /** Runs one export in a fresh process of this script; resolves with its result or its failure. */
 function runExportChild(spec: ExportSpec): Promise<ExportResult> {
-  const child: ChildProcess = track(
-    spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, [CHILD_ENV]: JSON.stringify(spec) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    let result: ExportResult | undefined;
-    child.on('message', (m) => {
-      result = m as ExportResult;
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (result) resolve(result);
-      else
-        reject(
-          new Error(`the ${spec.kind} export ended without a result (${signal ?? `exit code ${code}`})`),
-        );
-    });
-  });
+  return runInChild<ExportResult>(import.meta.url, CHILD_ENV, spec, `${spec.kind} export`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -817,22 +795,9 @@ async function main(): Promise<number> {
   return !daily || missing ? 1 : 0;
 }
 
-const childSpec = process.env[CHILD_ENV];
-if (childSpec) {
+if (process.env[CHILD_ENV]) {
   // One export run: report to the parent over IPC; die with it, removing the temporary file.
-  process.on('disconnect', () => process.exit(1));
-  process.once('SIGINT', () => process.exit(130));
-  process.once('SIGTERM', () => process.exit(143));
-  try {
-    const result = await runExport(JSON.parse(childSpec) as ExportSpec);
-    await new Promise<void>((resolve, reject) =>
-      process.send!(result, (err: Error | null) => (err ? reject(err) : resolve())),
-    );
-    process.exit(0);
-  } catch (err) {
-    console.error(err);
-    process.exit(1);
-  }
+  await childMain(CHILD_ENV, runExport);
 } else {
   process.exitCode = await main();
 }

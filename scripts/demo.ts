@@ -64,6 +64,9 @@ Try:
   curl -s -H 'X-API-Key: ${DEMO_KEYS.viewer}' '${base}/api/v1/analytics/sales?groupBy=store&compare=previous_year'
   curl -s -H 'X-API-Key: ${DEMO_KEYS.analyst}' -H 'content-type: application/json' \\
        -d '{"type":"daily","format":"pdf"}' ${base}/api/v1/reports/generate
+  curl -s -H 'X-API-Key: ${DEMO_KEYS.admin}' -o products.xlsx '${base}/api/v1/excel/template?kind=products'
+  printf 'sku;name;category;price\\nDEMO-1;Demo tea;Drinks;3,50\\n' > products.csv
+  curl -s -H 'X-API-Key: ${DEMO_KEYS.admin}' -F mode=dry_run -F file=@products.csv ${base}/api/v1/excel/upload
 
 Press Ctrl-C to stop.
 `);

@@ -20,6 +20,7 @@ import {
   UnsupportedFileError,
 } from '../src/services/imports/import-errors.ts';
 import { type OpenedSheet, openSheet, type SheetRow } from '../src/services/imports/sheet-reader.ts';
+import { SPREADSHEETML_NS, sheetXml, workbookParts, type ZipPart, zip } from './helpers/spreadsheets.ts';
 
 const LIMITS: XlsxLimits = { maxEntries: 1000, maxUncompressedBytes: 100 * 1024 * 1024, maxRatio: 100 };
 const MIB = 1024 * 1024;
@@ -84,122 +85,6 @@ async function refused<E extends FileRejectedError | UnsupportedFileError>(
     return err;
   }
   assert.fail(`expected ${type.name}${reason ? ` (${reason})` : ''}`);
-}
-
-// --- a ZIP written by hand ---------------------------------------------------------------------
-
-interface ZipPart {
-  name: string;
-  data?: Buffer | string;
-  /** method 0 instead of deflate */
-  store?: boolean;
-  /** already deflated bytes (data is then ignored) */
-  deflated?: Buffer;
-  /** the uncompressed size written in both headers, true or not */
-  declaredSize?: number;
-}
-
-/** A plain ZIP (no descriptors, no ZIP64); `hidden` bytes go between the last entry and the directory. */
-function zip(parts: ZipPart[], options: { hidden?: Buffer; localMethod?: number } = {}): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const part of parts) {
-    const data = typeof part.data === 'string' ? Buffer.from(part.data) : (part.data ?? Buffer.alloc(0));
-    const body = part.deflated ?? (part.store ? data : zlib.deflateRawSync(data));
-    const method = part.store ? 0 : 8;
-    const size = part.declaredSize ?? data.length;
-    const crc = part.deflated ? 0 : zlib.crc32(data);
-    const name = Buffer.from(part.name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(options.localMethod ?? method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += 30 + name.length + body.length;
-  }
-  if (options.hidden) {
-    locals.push(options.hidden);
-    offset += options.hidden.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(parts.length, 8);
-  end.writeUInt16LE(parts.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
-
-const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
-const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
-
-function sheetXml(rows: (string | number)[][]): string {
-  const body = rows
-    .map((cells, r) => {
-      const cs = cells.map((v, c) => {
-        const ref = `${String.fromCharCode(65 + c)}${r + 1}`;
-        return typeof v === 'number'
-          ? `<c r="${ref}"><v>${v}</v></c>`
-          : `<c r="${ref}" t="inlineStr"><is><t>${v}</t></is></c>`;
-      });
-      return `<row r="${r + 1}">${cs.join('')}</row>`;
-    })
-    .join('');
-  return `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${MAIN}"><sheetData>${body}</sheetData></worksheet>`;
-}
-
-/** The parts of a minimal workbook; `target` lets a sheet use an absolute relationship target. */
-function workbookParts(
-  sheets: { name: string; xml: string; state?: string; target?: string }[],
-  options: { sharedStringsFirst?: boolean } = {},
-): ZipPart[] {
-  const list = sheets
-    .map(
-      (s, i) =>
-        `<sheet name="${s.name}" sheetId="${i + 1}"${s.state ? ` state="${s.state}"` : ''} r:id="rId${i + 1}"/>`,
-    )
-    .join('');
-  const rels = sheets
-    .map(
-      (s, i) =>
-        `<Relationship Id="rId${i + 1}" Type="${REL}/worksheet" Target="${s.target ?? `worksheets/sheet${i + 1}.xml`}"/>`,
-    )
-    .join('');
-  const head: ZipPart[] = [
-    {
-      name: 'xl/workbook.xml',
-      data: `<workbook xmlns="${MAIN}" xmlns:r="${REL}"><sheets>${list}</sheets></workbook>`,
-    },
-    {
-      name: 'xl/_rels/workbook.xml.rels',
-      data: `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${rels}</Relationships>`,
-    },
-  ];
-  const strings: ZipPart = {
-    name: 'xl/sharedStrings.xml',
-    data: `<sst xmlns="${MAIN}" count="1" uniqueCount="1"><si><t>unused</t></si></sst>`,
-  };
-  const parts = sheets.map((s, i) => ({ name: `xl/worksheets/sheet${i + 1}.xml`, data: s.xml }));
-  return options.sharedStringsFirst ? [...head, strings, ...parts] : [...head, ...parts];
 }
 
 /** Open file descriptors of this process, or -1 where /proc is missing. */
@@ -277,7 +162,7 @@ describe('xlsx', () => {
       '<c r="C1"><f>1+1</f><v>2</v></c><c r="D1"><f>1-1</f><v>0</v></c>' +
       '<c r="E1"><f t="shared" ref="E1:E2" si="0">C1*3</f><v>6</v></c>';
     const row2 = '<c r="A2" t="str"><f>""</f><v></v></c><c r="E2"><f t="shared" si="0"/><v>0</v></c>';
-    const xml = `<worksheet xmlns="${MAIN}"><sheetData><row r="1">${row1}</row><row r="2">${row2}</row></sheetData></worksheet>`;
+    const xml = `<worksheet xmlns="${SPREADSHEETML_NS}"><sheetData><row r="1">${row1}</row><row r="2">${row2}</row></sheetData></worksheet>`;
     const path = await put('formulas.xlsx', zip(workbookParts([{ name: 'S', xml }])));
     assert.deepEqual(
       (await rowsOf(await open(path))).map((r) => r.cells),
@@ -379,7 +264,7 @@ describe('xlsx', () => {
   });
 
   test('sheet names with XML entities, absolute targets (openpyxl) and prefixed tags split across chunks', async () => {
-    const prefix = `<x:worksheet xmlns:x="${MAIN}"><x:dimension ref="A1:D4"/><x:sheetData/><x:mergeCells count="1">`;
+    const prefix = `<x:worksheet xmlns:x="${SPREADSHEETML_NS}"><x:dimension ref="A1:D4"/><x:sheetData/><x:mergeCells count="1">`;
     const tag = '<x:mergeCell ref="C3:D4"/>';
     // a stored entry is read in 64 KiB chunks: cut the tag at each of its characters
     for (let cut = 1; cut < tag.length; cut++) {
@@ -429,9 +314,9 @@ describe('xlsx', () => {
   });
 
   test('whatever the order of the parts, shared strings and date styles are applied', async () => {
-    const sheet = `<worksheet xmlns="${MAIN}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row><row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="1"><v>45444</v></c></row></sheetData></worksheet>`;
-    const strings = `<sst xmlns="${MAIN}" count="3" uniqueCount="3"><si><t>sku</t></si><si><t>sold on</t></si><si><t>A-1</t></si></sst>`;
-    const styles = `<styleSheet xmlns="${MAIN}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>`;
+    const sheet = `<worksheet xmlns="${SPREADSHEETML_NS}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row><row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="1"><v>45444</v></c></row></sheetData></worksheet>`;
+    const strings = `<sst xmlns="${SPREADSHEETML_NS}" count="3" uniqueCount="3"><si><t>sku</t></si><si><t>sold on</t></si><si><t>A-1</t></si></sst>`;
+    const styles = `<styleSheet xmlns="${SPREADSHEETML_NS}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>`;
     const [workbook, rels] = workbookParts([{ name: 'S', xml: '' }]);
     const bag: Record<string, ZipPart> = {
       workbook: workbook!,

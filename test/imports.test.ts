@@ -88,6 +88,17 @@ async function getBytes(env: Env, path: string) {
   return { headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 
+/** Polls a queued import until it has finished (10 s at most). */
+async function waitForImport(env: Env, statusUrl: string): Promise<Record<string, unknown>> {
+  let body: Record<string, unknown> = {};
+  for (let i = 0; i < 400; i++) {
+    body = (await getJson(env, statusUrl)).body;
+    if (!['queued', 'running'].includes(String(body.status))) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return body;
+}
+
 async function bulkCalls(env: Env, route: string): Promise<number> {
   const stats = (await (await fetch(`${env.upstream.origin}/__admin/stats`)).json()) as {
     requests: Record<string, number>;
@@ -519,12 +530,7 @@ describe('large files run as jobs', () => {
     const res = await upload(env, await workbook({ rows }), 'big.xlsx', { mode: 'commit' });
     assert.equal(res.status, 202, JSON.stringify(res.body));
     assert.equal(res.headers.get('location'), res.body.statusUrl);
-    let body: Record<string, unknown> = {};
-    for (let i = 0; i < 200; i++) {
-      body = (await getJson(env, String(res.body.statusUrl))).body;
-      if (!['queued', 'running'].includes(String(body.status))) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const body = await waitForImport(env, String(res.body.statusUrl));
     assert.equal(body.status, 'committed', JSON.stringify(body));
     assert.equal((body.commit as { created: number }).created, 300);
   });
@@ -694,11 +700,7 @@ describe('bad input', () => {
 describe('shared mode', () => {
   test('the API stores and enqueues, a worker imports, both read the same result', async (t) => {
     const { startRedis, uniquePrefix } = await import('./helpers/redis.ts');
-    const { createJobWorker } = await import('../src/jobs/job-queue-factory.ts');
-    const { loadConfig } = await import('../src/config.ts');
-    const { createContainer } = await import('../src/container.ts');
-    const { testEnv } = await import('./helpers/app.ts');
-    const pino = (await import('pino')).default;
+    const { startInProcessWorker } = await import('./helpers/worker.ts');
     const redis = await startRedis();
     t.after(() => redis.stop());
     const shared = {
@@ -708,19 +710,7 @@ describe('shared mode', () => {
     };
     const env = await setup(t, shared);
     // The worker: its own container, as src/worker.ts builds it, over the same EXPORTS_DIR.
-    const config = loadConfig(
-      testEnv({ ...shared, UPSTREAM_URL: env.upstream.url, EXPORTS_DIR: env.exportsDir }),
-    );
-    const services = createContainer(config, pino({ level: 'silent' }));
-    const worker = createJobWorker({
-      config,
-      logger: pino({ level: 'silent' }),
-      processors: services.processors,
-    });
-    t.after(async () => {
-      await worker.close();
-      await services.close();
-    });
+    startInProcessWorker(t, { ...shared, UPSTREAM_URL: env.upstream.url, EXPORTS_DIR: env.exportsDir });
     const rows: Cell[][] = [HEADER];
     for (let i = 1; i <= 50; i++) rows.push([`SH-${i}`, `Item ${i}`, 'Drinks', 'Acme', i, null]);
     rows.push(['SH-BAD', 'Bad', 'Drinks', 'Acme', -1, null]);
@@ -729,12 +719,7 @@ describe('shared mode', () => {
       onError: 'skip_invalid',
     });
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    let body: Record<string, unknown> = {};
-    for (let i = 0; i < 400; i++) {
-      body = (await getJson(env, String(res.body.statusUrl))).body;
-      if (!['queued', 'running'].includes(String(body.status))) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const body = await waitForImport(env, String(res.body.statusUrl));
     assert.equal(body.status, 'committed', JSON.stringify(body));
     assert.deepEqual([body.invalid, (body.commit as { created: number }).created], [1, 50]);
     const { bytes } = await getBytes(env, `${String(res.body.statusUrl)}/errors.xlsx`);

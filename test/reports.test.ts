@@ -249,26 +249,13 @@ test('report requests are validated; a viewer may not generate', async (t) => {
 
 test('shared mode: the API enqueues to Redis, a worker renders, the API serves the file; Redis down → 503', async (t) => {
   const { startRedis, uniquePrefix } = await import('./helpers/redis.ts');
-  const { createJobWorker } = await import('../src/jobs/job-queue-factory.ts');
-  const { loadConfig } = await import('../src/config.ts');
-  const { createContainer } = await import('../src/container.ts');
-  const pino = (await import('pino')).default;
+  const { startInProcessWorker } = await import('./helpers/worker.ts');
   const redis = await startRedis();
   t.after(() => redis.stop());
   const sharedEnv = { ...env(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix('reports') };
   const app = await build(t, sharedEnv);
   // The worker process, in this test process: its own container, as src/worker.ts builds it.
-  const config = loadConfig({ ...sharedEnv, API_KEYS: 'worker-key-0001:viewer' });
-  const services = createContainer(config, pino({ level: 'silent' }));
-  const worker = createJobWorker({
-    config,
-    logger: pino({ level: 'silent' }),
-    processors: services.processors,
-  });
-  t.after(async () => {
-    await worker.close();
-    await services.close();
-  });
+  startInProcessWorker(t, { ...sharedEnv, API_KEYS: 'worker-key-0001:viewer' });
 
   const job = await generate(app, { type: 'monthly', format: 'xlsx', date: '2026-06-10' });
   const done = await waitDone(app, job.jobId);

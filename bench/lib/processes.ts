@@ -1,7 +1,8 @@
 /**
- * Child processes of the benchmarks: the sample upstream, a private redis-server, and whatever else
- * a bench spawns. Every child is registered, so one `stopAll()` (also run on SIGINT, SIGTERM and
- * exit) leaves nothing running.
+ * Child processes of the benchmarks: the sample upstream, a private redis-server, runs of a bench in
+ * a fresh process of its own script (`runInChild` / `childMain`), and whatever else a bench spawns.
+ * Every child is registered, so one `stopAll()` (also run on SIGINT, SIGTERM and exit) leaves
+ * nothing running.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -55,6 +56,68 @@ export function stopChildrenOnExit(onSignal?: (signal: NodeJS.Signals) => void):
       timer.unref();
       void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
+  }
+}
+
+/**
+ * Runs `script` (the caller's `import.meta.url`) again in a fresh child process, with `spec` as JSON
+ * in the environment variable `envName` and an IPC channel, and resolves with the one result the
+ * child sends (see `childMain`). The child inherits this process's exec arguments, plus those of
+ * `extraExecArgv` it does not already have; it is tracked, so `stopAll()` stops it. Rejects when the
+ * child ends without a result: "the <label> ended without a result (exit code 1)".
+ */
+export function runInChild<R>(
+  script: string,
+  envName: string,
+  spec: unknown,
+  label: string,
+  extraExecArgv: string[] = [],
+): Promise<R> {
+  const execArgv = [...process.execArgv, ...extraExecArgv.filter((arg) => !process.execArgv.includes(arg))];
+  const child = track(
+    spawn(process.execPath, [...execArgv, fileURLToPath(script)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, [envName]: JSON.stringify(spec) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  return new Promise((resolve, reject) => {
+    let result: R | undefined;
+    child.on('message', (m) => {
+      result = m as R;
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (result) resolve(result);
+      else reject(new Error(`the ${label} ended without a result (${signal ?? `exit code ${code}`})`));
+    });
+  });
+}
+
+/**
+ * The child side of `runInChild`: runs `run` on the spec read from `envName`, sends its result to
+ * the parent over IPC (or prints it as JSON when there is no IPC channel, as when the child is
+ * started by hand to profile one run), then exits 0; exits 1 on a failure. It dies with the parent
+ * (IPC disconnect: exit 1) and exits 130/143 on SIGINT/SIGTERM, through `process.exit`, so the
+ * run's 'exit' listeners (temporary files) still run.
+ */
+export async function childMain<S, R>(envName: string, run: (spec: S) => Promise<R>): Promise<never> {
+  process.on('disconnect', () => process.exit(1));
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+  try {
+    const result = await run(JSON.parse(process.env[envName] ?? '') as S);
+    if (process.send) {
+      await new Promise<void>((resolve, reject) =>
+        process.send!(result, (err: Error | null) => (err ? reject(err) : resolve())),
+      );
+    } else {
+      console.log(JSON.stringify(result));
+    }
+    process.exit(0);
+  } catch (err) {
+    console.error(err);
+    process.exit(1);
   }
 }
 

@@ -170,19 +170,28 @@ function catalogueIndex(ref: ReferenceData) {
   };
 }
 
+/** A stock or sale row's store must exist, and its product (by id or SKU). */
+function resolveRefs(
+  row: number,
+  value: { storeId: string; productId?: string; sku?: string },
+  index: ReturnType<typeof catalogueIndex>,
+  columnOf: ColumnOf,
+): { productId: string } | { issue: RowIssue } {
+  if (!index.storeIds.has(value.storeId)) {
+    return { issue: issue(row, columnOf('storeId'), value.storeId, `store ${value.storeId} does not exist`) };
+  }
+  return resolveProduct(row, value, index.byId, index.bySku, columnOf);
+}
+
 function planStock(rows: ValidRow<'stock'>[], ref: ReferenceData, columnOf: ColumnOf): Plan<'stock'> {
-  const { storeIds, byId, bySku } = catalogueIndex(ref);
+  const index = catalogueIndex(ref);
   const current = new Map((ref.stock ?? []).map((s) => [`${s.storeId}\u0000${s.productId}`, s]));
   const firstRow = new Map<string, number>();
   const planned: PlannedRow<'stock'>[] = [];
   const issues: RowIssue[] = [];
   for (const { row, value } of rows) {
     const s: StockRow = value;
-    if (!storeIds.has(s.storeId)) {
-      issues.push(issue(row, columnOf('storeId'), s.storeId, `store ${s.storeId} does not exist`));
-      continue;
-    }
-    const product = resolveProduct(row, s, byId, bySku, columnOf);
+    const product = resolveRefs(row, s, index, columnOf);
     if ('issue' in product) {
       issues.push(product.issue);
       continue;
@@ -221,7 +230,7 @@ function planStock(rows: ValidRow<'stock'>[], ref: ReferenceData, columnOf: Colu
 const SALE_FIELDS = ['orderId', 'storeId', 'productId', 'quantity', 'unitPrice', 'amount'] as const;
 
 function planSales(rows: ValidRow<'sales'>[], ref: ReferenceData, columnOf: ColumnOf): Plan<'sales'> {
-  const { storeIds, byId, bySku } = catalogueIndex(ref);
+  const index = catalogueIndex(ref);
   const recorded = ref.sales ?? new Map<string, UpstreamSaleLine>();
   const firstRow = new Map<string, number>();
   const planned: PlannedRow<'sales'>[] = [];
@@ -234,11 +243,7 @@ function planSales(rows: ValidRow<'sales'>[], ref: ReferenceData, columnOf: Colu
       continue;
     }
     firstRow.set(s.id, row);
-    if (!storeIds.has(s.storeId)) {
-      issues.push(issue(row, columnOf('storeId'), s.storeId, `store ${s.storeId} does not exist`));
-      continue;
-    }
-    const product = resolveProduct(row, s, byId, bySku, columnOf);
+    const product = resolveRefs(row, s, index, columnOf);
     if ('issue' in product) {
       issues.push(product.issue);
       continue;
