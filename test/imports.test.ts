@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import ExcelJS from 'exceljs';
-import { request as undiciRequest } from 'undici';
+import { Client, FormData as UndiciFormData, request as undiciRequest } from 'undici';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
 import { auth, build, KEYS } from './helpers/app.ts';
 import { startServer } from './helpers/http-server.ts';
@@ -672,6 +672,36 @@ describe('bad input', () => {
     // Nothing of the refused uploads stays on disk.
     const left = await readdir(join(env.exportsDir, 'imports')).catch(() => []);
     assert.deepEqual(left, []);
+  });
+
+  test('a refused upload does not break its keep-alive connection for the next request', async (t) => {
+    const env = await setup(t, { IMPORT_MAX_FILE_MB: '1' });
+    // One connection: each request must find it clean (or closed) after the one before was refused.
+    const client = new Client(env.base, { pipelining: 1 });
+    t.after(() => client.close());
+    const send = async (file: Buffer, name: string) => {
+      const form = new UndiciFormData();
+      form.append('file', new Blob([new Uint8Array(file)]), name);
+      const res = await client.request({
+        method: 'POST',
+        path: '/api/v1/excel/upload',
+        headers: { 'x-api-key': KEYS.admin },
+        body: form,
+        headersTimeout: 5_000,
+        bodyTimeout: 5_000,
+      });
+      await res.body.text();
+      return res.statusCode;
+    };
+    const ole = Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(600)]);
+    const ok = await workbook({ rows: [HEADER, ['K-1', 'x', 'y', 'z', 1, null]] });
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(100)]);
+    for (let i = 0; i < 10; i++) {
+      assert.equal(await send(Buffer.alloc(1_200_000, 'a'), 'big.csv'), 413);
+      assert.equal(await send(png, 'products.xlsx'), 415);
+      assert.equal(await send(ole, 'old.xls'), 415);
+      assert.equal(await send(ok, 'p.xlsx'), 200);
+    }
   });
 
   test('hidden sheets are passed over; sheet= picks one; CSV BOM, delimiter and mixed line endings', async (t) => {

@@ -101,6 +101,10 @@ export const importRoutes: FastifyPluginAsyncZod = async (app) => {
           });
         }
       } catch (err) {
+        // Refused before the body was read to its end (too large, wrong type, bad option): the rest
+        // must not be taken for the next request on this connection, and draining a huge upload
+        // would be the very work the refusal avoids.
+        if (!request.raw.complete) reply.header('connection', 'close');
         if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
           throw new FileTooLargeError(maxFileBytes);
         throw err;
