@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { CacheUnavailableError } from '../src/clients/cache/cache-types.ts';
 import { createRedisCache, type RedisCacheOptions } from '../src/clients/cache/redis-cache.ts';
 import { recordingLogger, startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
+import { timed, waitUntil } from './helpers/wait.ts';
 
 let server: TestRedis;
 let admin: Redis;
@@ -31,21 +32,6 @@ function cacheFor(keyPrefix: string, extra: Partial<RedisCacheOptions> = {}) {
   const logger = recordingLogger();
   const cache = createRedisCache({ redis: { url: server.url }, keyPrefix, logger, ...extra });
   return { cache, logger };
-}
-
-async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = performance.now();
-  const value = await work;
-  return { value, ms: performance.now() - start };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting until ${what}`);
 }
 
 describe('cross-process single-flight', () => {

@@ -1,6 +1,7 @@
 /** The forecasting core on synthetic series with known answers; noise from a seeded PRNG. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mulberry32 } from '../sample-upstream/generator.ts';
 import {
   type ForecastInput,
   type ForecastOutput,
@@ -8,21 +9,9 @@ import {
   InsufficientHistoryError,
 } from '../src/services/forecast/forecast-fns.ts';
 
-/** mulberry32: a tiny seeded PRNG, so every run sees the same noise. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Standard normal noise (Box–Muller). */
 function normal(seed: number): () => number {
-  const uniform = prng(seed);
+  const uniform = mulberry32(seed);
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 

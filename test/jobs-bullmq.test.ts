@@ -16,6 +16,7 @@ import type { RenderReportPayload } from '../src/jobs/job-registry.ts';
 import { QueueUnavailableError, type UntypedJobQueue } from '../src/jobs/queue-types.ts';
 import { bullPrefix, type CrashJobs, type TestJobs, testRun, waitForJob, within } from './helpers/jobs.ts';
 import { recordingLogger, startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
+import { timed, waitUntil } from './helpers/wait.ts';
 
 let server: TestRedis;
 let admin: Redis;
@@ -32,20 +33,17 @@ after(async () => {
   await server.stop();
 });
 
-async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = performance.now();
-  const value = await work;
-  return { value, ms: performance.now() - start };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    // A check that hangs fails the wait too, rather than the whole file.
-    if (await within(what, check(), Math.max(1, deadline - performance.now()))) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting until ${what}`);
+/** Waits until the producer's pings succeed again (Redis back after a restart). */
+function reconnected(producer: { ping(): Promise<void> }): Promise<void> {
+  return waitUntil(
+    'the producer reconnects',
+    () =>
+      producer.ping().then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+  );
 }
 
 const settle = <T>(p: Promise<T>) =>
@@ -202,15 +200,7 @@ describe('BullMQ adapter', () => {
       await late.close();
 
       await server.restart?.();
-      await waitUntil(
-        'the producer reconnects',
-        () =>
-          s.producer.ping().then(
-            () => true,
-            () => false,
-          ),
-        10_000,
-      );
+      await reconnected(s.producer);
       const back = await s.producer.enqueue('test', 'echo', { value: 'after' });
       assert.equal(back.created, true);
       const done = await s.producer.waitFor('test', back.job.id, 15_000);
@@ -386,15 +376,7 @@ describe('BullMQ adapter', () => {
       await server.kill?.();
       await sleep(1_000);
       await server.restart?.();
-      await waitUntil(
-        'the producer reconnects',
-        () =>
-          s.producer.ping().then(
-            () => true,
-            () => false,
-          ),
-        10_000,
-      );
+      await reconnected(s.producer);
       const started = performance.now();
       const enqueued = await Promise.all(
         Array.from({ length: 5 }, (_, i) => s.producer.enqueue('test', 'echo', { value: `after-${i}` })),

@@ -11,21 +11,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { mulberry32 } from '../sample-upstream/generator.ts';
 import { formatCell } from '../src/services/reports/pdf/format.ts';
 import { renderPdf } from '../src/services/reports/pdf/pdf-renderer.ts';
 import type { Column, KpiItem, ReportDocument, TableSection } from '../src/services/reports/report-types.ts';
-
-/** mulberry32: a tiny seeded PRNG, so every run builds the same documents. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const cents = (x: number) => Math.round(x * 100) / 100;
 
@@ -81,7 +70,7 @@ function dimTable(
   seed: number,
   options: { withId?: boolean; note?: string } = {},
 ): TableSection {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const rows = names
     .map((name, i) => {
       const revenue = cents(scale * (0.2 + random()) * (1 + 4 / (i + 1)));
@@ -142,7 +131,7 @@ function dailyReport(producedAt = '2026-11-17T05:42:10.000Z'): ReportDocument {
     (_, i) => `${ADJECTIVES[i % ADJECTIVES.length]} ${NOUNS[i % NOUNS.length]} ${250 + (i % 5) * 250} g`,
   );
   const storeTable = dimTable('Sales by store', 'Store', stores, 1800, 1);
-  const random = prng(7);
+  const random = mulberry32(7);
   const days = Array.from({ length: 30 }, (_, i) => {
     const date = new Date(Date.UTC(2026, 9, 18 + i)).toISOString().slice(0, 10);
     const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();

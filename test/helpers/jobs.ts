@@ -131,20 +131,6 @@ export async function waitForJob(
   throw new Error(`timed out waiting on job ${queueName}/${id}; last seen: ${JSON.stringify(last)}`);
 }
 
-export async function within<T>(what: string, promise: Promise<T>, timeoutMs = 5_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out waiting until ${what}`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** A BullMQ prefix from a test key prefix (BullMQ adds its own ':' separators). */
 export function bullPrefix(keyPrefix: string): string {
   return keyPrefix.replace(/:+$/, '');
@@ -156,3 +142,5 @@ export type CrashJobs = {
     work: JobSpec<{ n: number }, { by: string }>;
   };
 };
+
+export { within } from './wait.ts';
