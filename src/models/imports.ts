@@ -76,6 +76,7 @@ export const FileIssueSchema = z
     message: z.string(),
   })
   .meta({ id: 'ImportWarning' });
+export type FileIssue = z.output<typeof FileIssueSchema>;
 
 export const RowChangeSchema = z
   .object({

@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -15,13 +13,9 @@ import {
 } from '../models/imports.ts';
 import { problemResponses } from '../models/problem.ts';
 import { FileTooLargeError } from '../services/imports/import-errors.ts';
+import { sendBytes, sendFile } from './route-helpers.ts';
 
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const FileBody = z.any().describe('an .xlsx workbook');
-
-function attachment(name: string): string {
-  return `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`;
-}
 
 export const importRoutes: FastifyPluginAsyncZod = async (app) => {
   const { maxFileBytes } = app.services.config.imports;
@@ -154,16 +148,8 @@ export const importRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: FileBody, ...problemResponses(400, 401, 403, 404, 409, 429) },
       },
     },
-    async (request, reply) => {
-      const file = await app.services.imports.errorsWorkbook(request.params.importId);
-      const { size } = await stat(file.path);
-      return reply
-        .header('content-type', XLSX_TYPE)
-        .header('content-length', String(size))
-        .header('content-disposition', attachment(file.name))
-        .header('cache-control', 'private, max-age=0')
-        .send(createReadStream(file.path));
-    },
+    async (request, reply) =>
+      sendFile(reply, await app.services.imports.errorsWorkbook(request.params.importId)),
   );
 
   app.get(
@@ -178,13 +164,7 @@ export const importRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: FileBody, ...problemResponses(400, 401, 403, 429) },
       },
     },
-    async (request, reply) => {
-      const bytes = await app.services.imports.template(request.query.kind);
-      return reply
-        .header('content-type', XLSX_TYPE)
-        .header('content-disposition', attachment(`salesflow-${request.query.kind}-template.xlsx`))
-        .send(bytes);
-    },
+    async (request, reply) => sendBytes(reply, await app.services.imports.template(request.query.kind)),
   );
 };
 

@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
@@ -15,21 +13,9 @@ import {
   ReportRequestSchema,
 } from '../models/reports.ts';
 import { roleAtLeast } from '../plugins/auth.ts';
+import { sendBytes, sendFile } from './route-helpers.ts';
 
 const FileBody = z.any().describe('the file (PDF, XLSX or CSV)');
-
-function sendFile(
-  reply: FastifyReply,
-  file: { path: string; bytes: number; contentType: string; name: string },
-) {
-  return reply
-    .header('content-type', file.contentType)
-    .header('content-length', String(file.bytes))
-    .header('content-disposition', `attachment; filename="${file.name.replace(/[^A-Za-z0-9._-]/g, '_')}"`)
-    .header('cache-control', 'private, max-age=0')
-    .header('x-content-type-options', 'nosniff')
-    .send(createReadStream(file.path));
-}
 
 export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
   const errors = problemResponses(400, 401, 403, 429, 502, 503);
@@ -65,11 +51,7 @@ export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const file = await app.services.reports.renderNow(request.body);
-      return reply
-        .header('content-type', file.contentType)
-        .header('content-disposition', `attachment; filename="${file.name}"`)
-        .send(file.bytes);
+      return sendBytes(reply, await app.services.reports.renderNow(request.body));
     },
   );
 

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { FastifyReply } from 'fastify';
 import type { CacheResult } from '../clients/cache/cache-types.ts';
 
@@ -19,4 +20,31 @@ export function cacheMeta(reply: FastifyReply, source: CacheResult<unknown>) {
     stale: source.status === 'stale',
     ...(source.staleReason ? { staleReason: source.staleReason } : {}),
   };
+}
+
+/** A download's Content-Disposition; the name is reduced to characters every client accepts. */
+export function attachment(name: string): string {
+  return `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`;
+}
+
+/** Streams a file from disk as a download. */
+export function sendFile(
+  reply: FastifyReply,
+  file: { path: string; bytes: number; contentType: string; name: string },
+) {
+  return reply
+    .header('content-type', file.contentType)
+    .header('content-length', String(file.bytes))
+    .header('content-disposition', attachment(file.name))
+    .header('cache-control', 'private, max-age=0')
+    .header('x-content-type-options', 'nosniff')
+    .send(createReadStream(file.path));
+}
+
+/** Sends bytes made for this request as a download. */
+export function sendBytes(reply: FastifyReply, file: { bytes: Buffer; contentType: string; name: string }) {
+  return reply
+    .header('content-type', file.contentType)
+    .header('content-disposition', attachment(file.name))
+    .send(file.bytes);
 }

@@ -35,7 +35,7 @@ export function displayValue(cell: CellValue | undefined): string | null {
 export function parseText(cell: CellValue, maxLength: number): Parsed<string> {
   let text: string;
   if (typeof cell === 'string') text = cell.trim();
-  else if (typeof cell === 'number') text = Number.isInteger(cell) ? String(cell) : String(cell);
+  else if (typeof cell === 'number') text = String(cell);
   else if (typeof cell === 'boolean') text = cell ? 'TRUE' : 'FALSE';
   else if (cell instanceof Date) return fail('is a date; a text was expected');
   else if (cell === null) text = '';

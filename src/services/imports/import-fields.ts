@@ -3,6 +3,7 @@
  * One table drives the header mapping, the validation messages, the template workbook and the
  * README's column list, so they cannot disagree.
  */
+import { displayValue } from './cell-values.ts';
 import type { CellValue } from './sheet-reader.ts';
 
 export const IMPORT_KINDS = ['products', 'stock', 'sales'] as const;
@@ -287,10 +288,7 @@ function shown(header: string): string {
 }
 
 function headerText(cell: CellValue | undefined): string {
-  if (cell === null || cell === undefined) return '';
-  if (cell instanceof Date) return cell.toISOString();
-  if (typeof cell === 'object') return cell.error;
-  return String(cell).trim();
+  return (displayValue(cell) ?? '').trim();
 }
 
 /** How many cells of a row name a field of this kind: finds the header row under title rows. */

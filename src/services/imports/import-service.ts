@@ -8,7 +8,7 @@
  * job replays the same chunk keys, which the system of record answers without applying twice.
  */
 import { createHash } from 'node:crypto';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { UpstreamClient } from '../../clients/upstream-client.ts';
@@ -16,9 +16,16 @@ import type { Config } from '../../config.ts';
 import { AppError, NotFoundError } from '../../errors.ts';
 import type { AppJobQueue } from '../../jobs/job-registry.ts';
 import { type JobContext, PermanentJobError } from '../../jobs/queue-types.ts';
-import { formatDay } from '../../lib/calendar.ts';
-import type { CommitReport, ImportOptions, ImportResult, ImportStatus } from '../../models/imports.ts';
+import { formatDay, parseDay } from '../../lib/calendar.ts';
+import type {
+  CommitReport,
+  FileIssue,
+  ImportOptions,
+  ImportResult,
+  ImportStatus,
+} from '../../models/imports.ts';
 import type { UpstreamBulkResult, UpstreamSaleLine } from '../../models/upstream.ts';
+import { CONTENT_TYPES } from '../reports/report-service.ts';
 import { type FileFormat, inspectXlsx, sniffFormat, type XlsxInspection } from './file-inspect.ts';
 import { FileRejectedError } from './import-errors.ts';
 import {
@@ -45,6 +52,8 @@ import { type CellValue, openSheet, type SheetRow } from './sheet-reader.ts';
 const LISTED_ISSUES = 1000;
 const LISTED_CHANGES = 100;
 const HEADER_SEARCH_ROWS = 10;
+/** attempts of an import job; the last one records its failure as the result */
+const JOB_ATTEMPTS = 3;
 /** The template's example row starts its key with this; such rows are skipped, with a warning. */
 export const EXAMPLE_PREFIX = 'EXAMPLE-';
 
@@ -155,7 +164,7 @@ interface ReadOutcome<K extends ImportKind> {
   rows: number;
   valid: ValidRow<K>[];
   issues: RowIssue[];
-  warnings: { row: number | null; column: string | null; value: string | null; message: string }[];
+  warnings: FileIssue[];
 }
 
 export function importServiceFactory({
@@ -412,25 +421,14 @@ export function importServiceFactory({
       else if (kind === 'stock') await invalidate.stock();
       else {
         const days = new Set<number>();
-        for (const p of accepted) days.add(dayOf(p.item as ItemTypes['sales']));
+        // soldAt carries the business zone's offset, so its date is the business day.
+        for (const p of accepted) days.add(parseDay((p.item as ItemTypes['sales']).soldAt.slice(0, 10))!);
         await invalidate.salesDays([...days]);
       }
     } catch (err) {
       // The data is in the system of record; caches expire on their own (CACHE_TTL_SECONDS).
       logger.warn({ err, kind }, 'could not invalidate caches after an import');
     }
-  }
-
-  const DAY_MS = 86_400_000;
-  /** soldAt carries the business zone's offset, so its date part is the business day. */
-  function dayOf(item: ItemTypes['sales']): number {
-    return (
-      Date.UTC(
-        Number(item.soldAt.slice(0, 4)),
-        Number(item.soldAt.slice(5, 7)) - 1,
-        Number(item.soldAt.slice(8, 10)),
-      ) / DAY_MS
-    );
   }
 
   function baseResult(request: ImportRequest, status: ImportStatus, progress: number): ImportResult {
@@ -539,12 +537,11 @@ export function importServiceFactory({
     result.status = !stopped ? 'committed' : reached > 0 ? 'partial' : 'failed';
     // The error workbook then holds what did not land: invalid, refused and unsent rows.
     const acceptedRows = new Set(accepted.map((p) => p.row));
-    const unchangedRows = new Set(plan.planned.filter((p) => p.action === 'unchanged').map((p) => p.row));
     detail.onlyRows = [];
     detail.extra = [];
     const refused = new Map(report.failures.map((f) => [f.row, f.message]));
     for (const p of plan.planned) {
-      if (acceptedRows.has(p.row) || unchangedRows.has(p.row)) continue;
+      if (p.action === 'unchanged' || acceptedRows.has(p.row)) continue;
       detail.onlyRows.push(p.row);
       detail.extra.push({
         row: p.row,
@@ -661,7 +658,7 @@ export function importServiceFactory({
           'imports',
           'run',
           { importId },
-          { jobId: importId, attempts: 3, backoffMs: 2_000 },
+          { jobId: importId, attempts: JOB_ATTEMPTS, backoffMs: 2_000 },
         );
         return { kind: 'queued', importId, statusUrl: links(importId).self };
       }
@@ -698,7 +695,8 @@ export function importServiceFactory({
           await store.writeResult(failedResult(request, err));
           return { status: 'failed' };
         }
-        if (ctx.attempt >= 3 && err instanceof AppError) await store.writeResult(failedResult(request, err));
+        if (ctx.attempt >= JOB_ATTEMPTS && err instanceof AppError)
+          await store.writeResult(failedResult(request, err));
         throw err;
       }
     },
@@ -706,7 +704,9 @@ export function importServiceFactory({
     get,
 
     /** The rows to fix, as uploaded, with an error column; built once, then served from disk. */
-    async errorsWorkbook(importId: string): Promise<{ path: string; name: string }> {
+    async errorsWorkbook(
+      importId: string,
+    ): Promise<{ path: string; name: string; bytes: number; contentType: string }> {
       const result = await get(importId);
       if (result.status === 'queued' || result.status === 'running') {
         throw new AppError(
@@ -729,17 +729,29 @@ export function importServiceFactory({
       const path = store.errorsWorkbookPath(importId);
       const base = request.file.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'import';
       const name = `${base}-errors.xlsx`;
-      if (await exists(path)) return { path, name };
+      const file = async () => ({
+        path,
+        name,
+        bytes: (await stat(path)).size,
+        contentType: CONTENT_TYPES.xlsx,
+      });
+      if (await exists(path)) return file();
       const opened = await openSheet(store.uploadPath(importId), {
         fileName: request.file.name,
         ...(result.file.sheet ? { sheet: result.file.sheet } : {}),
         limits,
       });
       await buildErrorWorkbook({ rows: opened.rows, detail, target: path, sheetName: result.kind });
-      return { path, name };
+      return file();
     },
 
-    template: (kind: ImportKind) => buildTemplateWorkbook(kind),
+    async template(kind: ImportKind): Promise<{ bytes: Buffer; name: string; contentType: string }> {
+      return {
+        bytes: await buildTemplateWorkbook(kind),
+        name: `salesflow-${kind}-template.xlsx`,
+        contentType: CONTENT_TYPES.xlsx,
+      };
+    },
 
     cleanup: (now?: number) => store.cleanup(config.imports.retentionMs, now),
   };

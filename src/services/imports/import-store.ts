@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,6 +37,8 @@ export interface ImportDetail {
   extra: { row: number; message: string }[];
 }
 
+/** what the type check reads */
+const HEAD_BYTES = 65_536;
 const ID_PATTERN = /^imp-[A-Za-z0-9_-]{16,40}$/;
 
 export function newImportId(): string {
@@ -86,23 +88,22 @@ export function importStoreFactory({ exportsDir }: { exportsDir: string }) {
       await mkdir(dirOf(importId), { recursive: true });
       const path = join(dirOf(importId), 'upload');
       let seen = 0;
+      // The first bytes decide the file type: kept as they pass rather than read back.
+      const head: Buffer[] = [];
+      let headBytes = 0;
       const limit = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           seen += chunk.length;
-          if (seen > maxBytes) done(new FileTooLargeError(maxBytes));
-          else done(null, chunk);
+          if (seen > maxBytes) return done(new FileTooLargeError(maxBytes));
+          if (headBytes < HEAD_BYTES) {
+            head.push(chunk.subarray(0, HEAD_BYTES - headBytes));
+            headBytes += Math.min(chunk.length, HEAD_BYTES - headBytes);
+          }
+          done(null, chunk);
         },
       });
       await pipeline(stream, limit, createWriteStream(path));
-      const { size } = await stat(path);
-      const handle = await open(path, 'r');
-      try {
-        const head = Buffer.alloc(Math.min(size, 65_536));
-        await handle.read(head, 0, head.length, 0);
-        return { bytes: size, head };
-      } finally {
-        await handle.close();
-      }
+      return { bytes: seen, head: Buffer.concat(head) };
     },
 
     writeRequest: (request: ImportRequest) =>

@@ -161,13 +161,7 @@ function lineSpec(section: ChartSection, values: Datum[], style: ChartStyle): To
         axis: { labelAngle: 0, grid: false, labelOverlap: true },
       };
   return {
-    width: style.width,
-    height: style.height,
-    autosize: { type: 'fit', contains: 'padding' },
-    padding: 2,
-    background: 'white',
-    config: baseConfig(style),
-    data: { values },
+    ...frame(style, values),
     mark: { type: 'line', strokeWidth: 1.6, point: longest <= 40 ? { size: 14, filled: true } : false },
     encoding: {
       x,
@@ -182,6 +176,19 @@ function lineSpec(section: ChartSection, values: Datum[], style: ChartStyle): To
       color: { field: 'series', type: 'nominal', scale: scales.color, legend: scales.legend },
       strokeDash: { field: 'series', type: 'nominal', scale: scales.dash, legend: scales.legend },
     },
+  };
+}
+
+/** What every chart shares: its box, white background, theme and data. */
+function frame(style: ChartStyle, values: Datum[]) {
+  return {
+    width: style.width,
+    height: style.height,
+    autosize: { type: 'fit' as const, contains: 'padding' as const },
+    padding: 2,
+    background: 'white',
+    config: baseConfig(style),
+    data: { values },
   };
 }
 
@@ -201,13 +208,7 @@ function barSpec(section: ChartSection, values: Datum[], style: ChartStyle): Top
   const labels = barLabels(categories, style.width);
   const multi = section.series.length > 1;
   return {
-    width: style.width,
-    height: style.height,
-    autosize: { type: 'fit', contains: 'padding' },
-    padding: 2,
-    background: 'white',
-    config: baseConfig(style),
-    data: { values },
+    ...frame(style, values),
     mark: { type: 'bar' },
     encoding: {
       x: {
