@@ -274,6 +274,28 @@ describe('products: dry run, policies, commit', () => {
     );
     assert.match(commit.failures[0]!.message, /refused by the system of record/);
   });
+
+  test('beyond the 1,000 refusals listed in the answer, the error workbook still says why each row failed', async (t) => {
+    const env = await setup(t);
+    await fetch(`${env.upstream.origin}/__admin/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refuseMatching: 'NO-' }),
+    });
+    const rows: Cell[][] = [HEADER];
+    for (let i = 1; i <= 1_100; i++) rows.push([`NO-${i}`, `Item ${i}`, 'Drinks', 'Acme', 1, null]);
+    const res = await upload(env, await workbook({ rows }), 'p.xlsx', { mode: 'commit' });
+    assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 500));
+    const commit = res.body.commit as { failed: number; failures: unknown[] };
+    assert.deepEqual([res.body.status, commit.failed, commit.failures.length], ['failed', 1_100, 1_000]);
+    const { bytes } = await getBytes(env, `/api/v1/excel/imports/${res.body.importId}/errors.xlsx`);
+    const back = (await readWorkbook(bytes)).slice(1);
+    assert.equal(back.length, 1_100);
+    assert.ok(
+      back.every((r) => /refused by the system of record/.test(String(r[6]))),
+      String(back.find((r) => !/refused/.test(String(r[6])))?.[6]),
+    );
+  });
 });
 
 describe('an interrupted commit', () => {

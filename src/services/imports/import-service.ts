@@ -359,7 +359,7 @@ export function importServiceFactory({
     planned: PlannedRow<ImportKind>[],
     onChunk: (done: number, total: number) => void,
     signal?: AbortSignal,
-  ): Promise<CommitReport & { accepted: PlannedRow<ImportKind>[] }> {
+  ): Promise<CommitReport & { accepted: PlannedRow<ImportKind>[]; refused: Map<number, string> }> {
     const { kind, chunkSize } = request.options;
     const push = planned.filter((p) => p.action !== 'unchanged');
     const chunks = Math.ceil(push.length / chunkSize);
@@ -409,6 +409,8 @@ export function importServiceFactory({
       notSent: push.length - accepted.length - failures.length,
       reachedUpstream: rowRanges(accepted.map((p) => p.row)),
       failures: failures.slice(0, LISTED_ISSUES),
+      // every refusal, not only the listed ones: the error workbook says why each row did not land
+      refused: new Map(failures.map((f) => [f.row, f.message])),
       ...(error ? { error } : {}),
       accepted,
     };
@@ -530,7 +532,7 @@ export function importServiceFactory({
       (done, total) => progress(50 + (done / total) * 50),
       signal,
     );
-    const { accepted, ...commitReport } = report;
+    const { accepted, refused, ...commitReport } = report;
     result.commit = commitReport;
     const reached = accepted.length;
     const stopped = commitReport.error !== undefined || commitReport.failed > 0;
@@ -539,7 +541,6 @@ export function importServiceFactory({
     const acceptedRows = new Set(accepted.map((p) => p.row));
     detail.onlyRows = [];
     detail.extra = [];
-    const refused = new Map(report.failures.map((f) => [f.row, f.message]));
     for (const p of plan.planned) {
       if (p.action === 'unchanged' || acceptedRows.has(p.row)) continue;
       detail.onlyRows.push(p.row);
