@@ -15,6 +15,19 @@ import { posix } from 'node:path';
 import { Readable, pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import {
+  FLAG_ENCRYPTED,
+  FLAG_UTF8_NAME,
+  MAX_ENTRIES,
+  MAX_U32,
+  METHOD_DEFLATE,
+  METHOD_STORED,
+  SIG_CENTRAL_HEADER,
+  SIG_END_OF_CENTRAL_DIR,
+  SIG_LOCAL_HEADER,
+  SIG_ZIP64_LOCATOR,
+  VERSION_NEEDED,
+} from '../../lib/zip-format.ts';
 import { FileRejectedError, UnsupportedFileError } from './import-errors.ts';
 
 export type FileFormat = 'xlsx' | 'csv';
@@ -215,16 +228,8 @@ function invalidUtf8At(buf: Buffer): number {
 
 // --- ZIP -------------------------------------------------------------------------------------
 
-const SIG_LOCAL = 0x04034b50;
-const SIG_CENTRAL = 0x02014b50;
-const SIG_END = 0x06054b50;
-const SIG_ZIP64_LOCATOR = 0x07064b50;
-const FLAG_ENCRYPTED = 0x0001;
-const FLAG_UTF8 = 0x0800;
-const METHOD_STORED = 0;
-const METHOD_DEFLATE = 8;
-const MAX_U16 = 0xffff;
-const MAX_U32 = 0xffffffff;
+/** the end record's comment is at most this long, so the record lies in the last 22 + 65,535 bytes */
+const MAX_COMMENT = 0xffff;
 const MIB = 1024 * 1024;
 /** an entry this big must also keep the ratio limit on its own */
 const RATIO_CHECKED_FROM = MIB;
@@ -300,12 +305,15 @@ async function readCentralDirectory(
 ): Promise<ZipEntry[]> {
   if (fileSize < 22) throw badZip('The file is too short to be a workbook; it is probably truncated.');
   // the end record is 22 bytes plus a comment of up to 64 KiB, at the very end of the file
-  const tailLength = Math.min(fileSize, 22 + MAX_U16);
+  const tailLength = Math.min(fileSize, 22 + MAX_COMMENT);
   const tailStart = fileSize - tailLength;
   const tail = await readAt(fh, tailStart, tailLength);
   let end = -1;
   for (let p = tail.length - 22; p >= 0; p--) {
-    if (tail.readUInt32LE(p) === SIG_END && p + 22 + tail.readUInt16LE(p + 20) <= tail.length) {
+    if (
+      tail.readUInt32LE(p) === SIG_END_OF_CENTRAL_DIR &&
+      p + 22 + tail.readUInt16LE(p + 20) <= tail.length
+    ) {
       end = p;
       break;
     }
@@ -320,7 +328,7 @@ async function readCentralDirectory(
   const centralOffset = tail.readUInt32LE(end + 16);
   const zip64 =
     (end >= 20 && tail.readUInt32LE(end - 20) === SIG_ZIP64_LOCATOR) ||
-    count === MAX_U16 ||
+    count === MAX_ENTRIES ||
     centralSize === MAX_U32 ||
     centralOffset === MAX_U32;
   if (zip64) throw badZip('The file uses the ZIP64 format, which spreadsheets never need.');
@@ -344,7 +352,7 @@ async function readCentralDirectory(
   const seen = new Set<string>();
   let p = 0;
   for (let i = 0; i < count; i++) {
-    if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) {
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL_HEADER) {
       throw badZip('The ZIP directory of the file is damaged.');
     }
     const nameLength = cd.readUInt16LE(p + 28);
@@ -466,7 +474,7 @@ async function inflateAll(
   // in file order, so the disk reads go forward
   for (const entry of [...entries].sort((a, b) => a.offset - b.offset)) {
     const header = await readAt(fh, entry.offset, 30);
-    if (header.readUInt32LE(0) !== SIG_LOCAL) {
+    if (header.readUInt32LE(0) !== SIG_LOCAL_HEADER) {
       throw badZip('The file is damaged (a ZIP entry header is missing).');
     }
     const nameLength = header.readUInt16LE(26);
@@ -613,7 +621,7 @@ async function* canonicalZip(path: string, pieces: Piece[]): AsyncGenerator<Buff
     for (let sent = 0; sent < PADDING_BYTES; sent += ZEROS.length) yield ZEROS;
     // an end record with no directory: unzipper reads it only to stop
     const end = Buffer.alloc(22);
-    end.writeUInt32LE(SIG_END, 0);
+    end.writeUInt32LE(SIG_END_OF_CENTRAL_DIR, 0);
     yield end;
   } finally {
     await fh.close();
@@ -632,9 +640,9 @@ function partData(fh: FileHandle, part: XlsxPart): AsyncIterable<Buffer> {
 function localHeader(name: string, size: number): Buffer {
   const nameBytes = Buffer.from(name);
   const header = Buffer.alloc(30 + nameBytes.length);
-  header.writeUInt32LE(SIG_LOCAL, 0);
-  header.writeUInt16LE(20, 4);
-  header.writeUInt16LE(FLAG_UTF8, 6);
+  header.writeUInt32LE(SIG_LOCAL_HEADER, 0);
+  header.writeUInt16LE(VERSION_NEEDED, 4);
+  header.writeUInt16LE(FLAG_UTF8_NAME, 6);
   header.writeUInt16LE(METHOD_STORED, 8);
   header.writeUInt32LE(size, 18);
   header.writeUInt32LE(size, 22);

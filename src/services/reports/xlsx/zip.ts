@@ -15,17 +15,19 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import {
+  FLAG_DATA_DESCRIPTOR,
+  FLAG_UTF8_NAME,
+  MAX_ENTRIES,
+  MAX_U32,
+  METHOD_DEFLATE,
+  SIG_CENTRAL_HEADER,
+  SIG_DATA_DESCRIPTOR,
+  SIG_END_OF_CENTRAL_DIR,
+  SIG_LOCAL_HEADER,
+  VERSION_NEEDED,
+} from '../../../lib/zip-format.ts';
 
-const LOCAL_HEADER = 0x04034b50;
-const DATA_DESCRIPTOR = 0x08074b50;
-const CENTRAL_HEADER = 0x02014b50;
-const END_OF_CENTRAL_DIR = 0x06054b50;
-const FLAG_DATA_DESCRIPTOR = 0x0008;
-const FLAG_UTF8_NAME = 0x0800;
-const METHOD_DEFLATE = 8;
-const VERSION = 20;
-const MAX_U32 = 0xffffffff;
-const MAX_ENTRIES = 0xffff;
 /** chunks being compressed at once by a streamed entry */
 const PIECES_IN_FLIGHT = 3;
 const deflateRaw = promisify(zlib.deflateRaw);
@@ -52,11 +54,11 @@ export function setZipEntryTimes(zip: Buffer, at: Date): Buffer {
   const count = zip.readUInt16LE(end + 10);
   let p = zip.readUInt32LE(end + 16);
   for (let i = 0; i < count; i++) {
-    if (zip.readUInt32LE(p) !== CENTRAL_HEADER) throw new Error('malformed zip: central directory');
+    if (zip.readUInt32LE(p) !== SIG_CENTRAL_HEADER) throw new Error('malformed zip: central directory');
     zip.writeUInt16LE(time, p + 12);
     zip.writeUInt16LE(date, p + 14);
     const local = zip.readUInt32LE(p + 42);
-    if (zip.readUInt32LE(local) !== LOCAL_HEADER) throw new Error('malformed zip: local header');
+    if (zip.readUInt32LE(local) !== SIG_LOCAL_HEADER) throw new Error('malformed zip: local header');
     zip.writeUInt16LE(time, local + 10);
     zip.writeUInt16LE(date, local + 12);
     p += 46 + zip.readUInt16LE(p + 28) + zip.readUInt16LE(p + 30) + zip.readUInt16LE(p + 32);
@@ -71,7 +73,7 @@ export function zipEntryTimes(zip: Buffer): { name: string; date: number; time: 
   let p = zip.readUInt32LE(end + 16);
   const out: { name: string; date: number; time: number }[] = [];
   for (let i = 0; i < count; i++) {
-    if (zip.readUInt32LE(p) !== CENTRAL_HEADER) throw new Error('malformed zip: central directory');
+    if (zip.readUInt32LE(p) !== SIG_CENTRAL_HEADER) throw new Error('malformed zip: central directory');
     const nameLength = zip.readUInt16LE(p + 28);
     out.push({
       name: zip.toString('utf8', p + 46, p + 46 + nameLength),
@@ -87,7 +89,7 @@ function findEndOfCentralDirectory(zip: Buffer): number {
   // the record is 22 bytes plus a comment of up to 64 KiB, at the very end
   const stop = Math.max(0, zip.length - 22 - 0xffff);
   for (let p = zip.length - 22; p >= stop; p--) {
-    if (zip.readUInt32LE(p) === END_OF_CENTRAL_DIR) return p;
+    if (zip.readUInt32LE(p) === SIG_END_OF_CENTRAL_DIR) return p;
   }
   throw new Error('malformed zip: no end of central directory');
 }
@@ -256,7 +258,7 @@ export class ZipWriter {
         await this.push(last);
         this.checkSize(entry);
         const descriptor = Buffer.alloc(16);
-        descriptor.writeUInt32LE(DATA_DESCRIPTOR, 0);
+        descriptor.writeUInt32LE(SIG_DATA_DESCRIPTOR, 0);
         descriptor.writeUInt32LE(entry.crc, 4);
         descriptor.writeUInt32LE(entry.compressed, 8);
         descriptor.writeUInt32LE(entry.size, 12);
@@ -273,9 +275,9 @@ export class ZipWriter {
     const start = this.offset;
     for (const e of this.entries) {
       const h = Buffer.alloc(46);
-      h.writeUInt32LE(CENTRAL_HEADER, 0);
-      h.writeUInt16LE(VERSION, 4);
-      h.writeUInt16LE(VERSION, 6);
+      h.writeUInt32LE(SIG_CENTRAL_HEADER, 0);
+      h.writeUInt16LE(VERSION_NEEDED, 4);
+      h.writeUInt16LE(VERSION_NEEDED, 6);
       h.writeUInt16LE(e.flags, 8);
       h.writeUInt16LE(METHOD_DEFLATE, 10);
       h.writeUInt16LE(this.time, 12);
@@ -290,7 +292,7 @@ export class ZipWriter {
     const size = this.offset - start;
     if (this.offset > MAX_U32) throw new Error('zip file exceeds 4 GiB');
     const end = Buffer.alloc(22);
-    end.writeUInt32LE(END_OF_CENTRAL_DIR, 0);
+    end.writeUInt32LE(SIG_END_OF_CENTRAL_DIR, 0);
     end.writeUInt16LE(this.entries.length, 8);
     end.writeUInt16LE(this.entries.length, 10);
     end.writeUInt32LE(size, 12);
@@ -319,8 +321,8 @@ export class ZipWriter {
 
   private localHeader(e: CentralEntry): Buffer {
     const h = Buffer.alloc(30);
-    h.writeUInt32LE(LOCAL_HEADER, 0);
-    h.writeUInt16LE(VERSION, 4);
+    h.writeUInt32LE(SIG_LOCAL_HEADER, 0);
+    h.writeUInt16LE(VERSION_NEEDED, 4);
     h.writeUInt16LE(e.flags, 6);
     h.writeUInt16LE(METHOD_DEFLATE, 8);
     h.writeUInt16LE(this.time, 10);
