@@ -192,28 +192,23 @@ function issueText(error: z.ZodError): string {
     .join('; ');
 }
 
-/** The product list, upsertable by SKU; its JSON is cached until the next change. */
-export class Catalogue {
-  private readonly items: Product[];
-  private readonly bySku = new Map<string, number>();
-  private readonly byId = new Map<string, number>();
-  private nextSeq: number;
+/**
+ * A list the bulk routes upsert into: copied from its source, served as JSON cached until the next
+ * change. Subclasses say how one raw item is applied.
+ */
+abstract class UpsertableList<T extends object> {
+  protected readonly items: T[];
   private json: string | undefined;
 
-  constructor(products: readonly Product[]) {
-    this.items = products.map((p) => ({ ...p }));
-    this.items.forEach((p, i) => {
-      this.bySku.set(p.sku, i);
-      this.byId.set(String(p.id), i);
-    });
-    this.nextSeq = this.items.length + 1;
+  constructor(items: readonly T[]) {
+    this.items = items.map((item) => ({ ...item }));
   }
 
   get size(): number {
     return this.items.length;
   }
 
-  list(): readonly Product[] {
+  list(): readonly T[] {
     return this.items;
   }
 
@@ -222,20 +217,38 @@ export class Catalogue {
     return this.json;
   }
 
-  /** The id of the product `id` refers to (compared as strings), as the catalogue types it. */
-  idOf(id: Id): Id | undefined {
-    const i = this.byId.get(String(id));
-    return i === undefined ? undefined : this.items[i]!.id;
-  }
-
-  /** Applies the valid items, reports the invalid ones by index. */
+  /** Applies the valid items, reports the invalid ones by index; never throws on bad items. */
   upsert(input: readonly unknown[], refuse?: Refusal): BulkResult {
     const result = applyBulk(input, (raw) => this.upsertOne(raw), refuse);
     if (result.created || result.updated) this.json = undefined;
     return result;
   }
 
-  private upsertOne(raw: unknown): ItemOutcome {
+  protected abstract upsertOne(raw: unknown): ItemOutcome;
+}
+
+/** The product list, upsertable by SKU; its JSON is cached until the next change. */
+export class Catalogue extends UpsertableList<Product> {
+  private readonly bySku = new Map<string, number>();
+  private readonly byId = new Map<string, number>();
+  private nextSeq: number;
+
+  constructor(products: readonly Product[]) {
+    super(products);
+    this.items.forEach((p, i) => {
+      this.bySku.set(p.sku, i);
+      this.byId.set(String(p.id), i);
+    });
+    this.nextSeq = this.items.length + 1;
+  }
+
+  /** The id of the product `id` refers to (compared as strings), as the catalogue types it. */
+  idOf(id: Id): Id | undefined {
+    const i = this.byId.get(String(id));
+    return i === undefined ? undefined : this.items[i]!.id;
+  }
+
+  protected upsertOne(raw: unknown): ItemOutcome {
     const parsed = productInput.safeParse(raw);
     if (!parsed.success) return { failed: issueText(parsed.error) };
     const item = parsed.data;
@@ -303,41 +316,20 @@ const stockInput = z.object({
 });
 
 /** The stock items, upsertable by (storeId, productId); its JSON is cached until the next change. */
-export class StockBook {
-  private readonly items: StockItem[];
+export class StockBook extends UpsertableList<StockItem> {
   private readonly byPair = new Map<string, number>();
-  private json: string | undefined;
 
   constructor(
     items: readonly StockItem[],
     private readonly references: References,
   ) {
-    this.items = items.map((s) => ({ ...s }));
+    super(items);
     this.items.forEach((s, i) => {
       this.byPair.set(pairKey(s.storeId, s.productId), i);
     });
   }
 
-  get size(): number {
-    return this.items.length;
-  }
-
-  list(): readonly StockItem[] {
-    return this.items;
-  }
-
-  toJSON(): string {
-    this.json ??= JSON.stringify(this.items);
-    return this.json;
-  }
-
-  upsert(input: readonly unknown[], refuse?: Refusal): BulkResult {
-    const result = applyBulk(input, (raw) => this.upsertOne(raw), refuse);
-    if (result.created || result.updated) this.json = undefined;
-    return result;
-  }
-
-  private upsertOne(raw: unknown): ItemOutcome {
+  protected upsertOne(raw: unknown): ItemOutcome {
     const parsed = stockInput.safeParse(raw);
     if (!parsed.success) return { failed: issueText(parsed.error) };
     const item = parsed.data;
