@@ -96,6 +96,15 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   registerProblemHandlers(app);
 
   const services = createContainer(config, app.log, options.overrides);
+  try {
+    // The database is migrated (under a lock) and the embedded queue's jobs read back before the
+    // first request: an instance that cannot reach its database does not start half-working.
+    await services.start();
+  } catch (err) {
+    await services.close().catch(() => {});
+    await app.close().catch(() => {});
+    throw err;
+  }
   app.decorate('services', services);
   // Embedded mode has no worker process: the API deletes expired reports and imports itself.
   let cleanupTimer: NodeJS.Timeout | undefined;

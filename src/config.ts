@@ -5,6 +5,7 @@
  * starts with a typo in its configuration fails later, at 3 a.m., in a less obvious way.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 export const ROLES = ['viewer', 'analyst', 'admin'] as const;
@@ -156,6 +157,11 @@ export const EnvSchema = z.object({
   IMPORT_MAX_ZIP_ENTRIES: intFrom(2_000, 10, 1_000_000),
   IMPORT_MAX_ZIP_RATIO: intFrom(200, 2, 100_000),
   IMPORT_RETENTION_DAYS: intFrom(7, 1, 3_650),
+
+  DATA_DIR: z.string().min(1).default('data'),
+  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_POOL_SIZE: intFrom(10, 1, 200),
+  DATABASE_TIMEOUT_MS: intFrom(5_000, 100, 120_000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -214,6 +220,8 @@ export interface Config {
     renderThreads: number;
   };
   jobs: { concurrency: number };
+  /** the metadata database: schedules, deliveries, alerts, job and import records */
+  database: DatabaseConfig;
   imports: {
     maxFileBytes: number;
     maxRows: number;
@@ -227,6 +235,44 @@ export interface Config {
     maxZipRatio: number;
     retentionMs: number;
   };
+}
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string; timeoutMs: number }
+  | { kind: 'postgres'; url: string; poolSize: number; timeoutMs: number };
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+
+/**
+ * DATABASE_URL is a postgres:// URL, or a SQLite file (a path, or `sqlite:<path>`); unset, a SQLite
+ * file under DATA_DIR. Shared mode needs PostgreSQL: a SQLite file cannot be shared by instances
+ * on several machines.
+ */
+function databaseConfig(e: ParsedEnv): DatabaseConfig {
+  const raw = e.DATABASE_URL;
+  if (raw && POSTGRES_URL.test(raw)) {
+    if (!URL.canParse(raw)) {
+      throw new ConfigError([{ variable: 'DATABASE_URL', message: 'is not a valid postgres:// URL' }]);
+    }
+    return { kind: 'postgres', url: raw, poolSize: e.DATABASE_POOL_SIZE, timeoutMs: e.DATABASE_TIMEOUT_MS };
+  }
+  if (e.REDIS_URL) {
+    throw new ConfigError([
+      {
+        variable: 'DATABASE_URL',
+        message:
+          'shared mode (REDIS_URL set) needs a PostgreSQL DATABASE_URL (postgres://user:password@host:5432/db): ' +
+          'a SQLite file cannot be shared by instances on several machines',
+      },
+    ]);
+  }
+  if (raw && /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    throw new ConfigError([
+      { variable: 'DATABASE_URL', message: 'must be a postgres:// URL or a SQLite file path (sqlite:<path>)' },
+    ]);
+  }
+  const file = raw ? raw.replace(/^sqlite:/i, '') : join(e.DATA_DIR, 'salesflow.sqlite');
+  return { kind: 'sqlite', file, timeoutMs: e.DATABASE_TIMEOUT_MS };
 }
 
 export class ConfigError extends Error {
@@ -313,6 +359,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       renderThreads: e.RENDER_THREADS,
     },
     jobs: { concurrency: e.JOB_CONCURRENCY },
+    database: databaseConfig(e),
     imports: {
       maxFileBytes: e.IMPORT_MAX_FILE_MB * 1024 * 1024,
       maxRows: e.IMPORT_MAX_ROWS,

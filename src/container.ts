@@ -11,6 +11,9 @@ import { createRedisCache } from './clients/cache/redis-cache.ts';
 import { createRedisConnection } from './clients/redis.ts';
 import { createUpstreamClient, type UpstreamClient } from './clients/upstream-client.ts';
 import type { Config } from './config.ts';
+import { createDatabase, type Db } from './db/database.ts';
+import { importRecordsFactory } from './db/repos/import-records.ts';
+import { jobRecordsFactory } from './db/repos/job-records.ts';
 import { createJobQueue } from './jobs/job-queue-factory.ts';
 import type { AppJobQueue, AppProcessors } from './jobs/job-registry.ts';
 import { catalogSnapshotFactory } from './services/analytics/catalog-snapshot.ts';
@@ -27,6 +30,7 @@ import { type CatalogService, catalogServiceFactory } from './services/catalog-s
 import { type ForecastService, forecastServiceFactory } from './services/forecast/forecast-service.ts';
 import { type HealthService, healthServiceFactory } from './services/health-service.ts';
 import { type ImportService, importServiceFactory } from './services/imports/import-service.ts';
+import { type ImportHistory, importHistoryFactory } from './services/imports/import-history.ts';
 import { importStoreFactory } from './services/imports/import-store.ts';
 import { createRenderPool } from './services/reports/render-pool.ts';
 import { reportBuildersFactory } from './services/reports/report-builders.ts';
@@ -34,6 +38,8 @@ import { type ReportService, reportServiceFactory } from './services/reports/rep
 
 export interface Container {
   config: Config;
+  /** the metadata database (SQLite file in embedded mode by default, PostgreSQL in shared mode) */
+  db: Db;
   redis: Redis | undefined;
   cache: Cache;
   upstream: UpstreamClient;
@@ -46,8 +52,11 @@ export interface Container {
   jobs: AppJobQueue;
   reports: ReportService;
   imports: ImportService;
+  importHistory: ImportHistory;
   /** the job processors, for the in-process runner (embedded) or src/worker.ts (shared) */
   processors: AppProcessors;
+  /** migrates the database and starts what must run before the first request (idempotent) */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,8 +86,9 @@ export function createContainer(
         })
       : createMemoryCache({ maxBytes: config.cache.maxBytes, logger }));
   const upstream = overrides.upstream ?? createUpstreamClient({ config: config.upstream, logger });
+  const db = createDatabase(config.database, logger);
   const catalog = catalogServiceFactory({ upstream, cache, config });
-  const health = healthServiceFactory({ upstream, cache, mode: config.mode });
+  const health = healthServiceFactory({ upstream, cache, db, mode: config.mode });
   const partitions = partitionStoreFactory({ upstream, cache, config, logger });
   const snapshot = catalogSnapshotFactory({
     catalog,
@@ -120,6 +130,7 @@ export function createContainer(
       processors,
       ...(redis ? { redis } : {}),
       concurrency: config.jobs.concurrency,
+      journal: jobRecordsFactory(db),
     });
   const renderer = createRenderPool({ threads: config.reports.renderThreads });
   const reports = reportServiceFactory({
@@ -134,9 +145,13 @@ export function createContainer(
     logger,
   });
   reportsRef = reports;
+  const importStore = importStoreFactory({
+    exportsDir: config.reports.exportsDir,
+    records: importRecordsFactory(db),
+  });
   const imports = importServiceFactory({
     upstream,
-    store: importStoreFactory({ exportsDir: config.reports.exportsDir }),
+    store: importStore,
     jobs,
     invalidate: {
       catalog: () => catalog.invalidate(),
@@ -148,8 +163,10 @@ export function createContainer(
   });
   importsRef = imports;
 
+  let started: Promise<void> | undefined;
   return {
     config,
+    db,
     redis,
     cache,
     upstream,
@@ -162,12 +179,20 @@ export function createContainer(
     jobs,
     reports,
     imports,
+    importHistory: importHistoryFactory({ store: importStore, businessTz: config.businessTz }),
     processors,
+    start() {
+      started ??= (async () => {
+        await db.migrate();
+        await jobs.start?.();
+      })();
+      return started;
+    },
     async close() {
       // Jobs first: a running report still reads from the upstream and the cache.
       await jobs.close().catch(() => {});
       await renderer.close();
-      await Promise.allSettled([upstream.close(), cache.close()]);
+      await Promise.allSettled([upstream.close(), cache.close(), db.close()]);
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -24,12 +24,7 @@ if (!config.redis) {
 }
 
 const services = createContainer(config, logger);
-const worker = createJobWorker({
-  config,
-  logger,
-  processors: services.processors,
-  concurrency: config.jobs.concurrency,
-});
+let worker: ReturnType<typeof createJobWorker> | undefined;
 const cleanup = () =>
   Promise.all([
     services.reports.cleanup().catch((err: unknown) => logger.warn({ err }, 'report cleanup failed')),
@@ -38,15 +33,23 @@ const cleanup = () =>
 const timer = setInterval(cleanup, CLEANUP_EVERY_MS);
 timer.unref();
 
-// Registered before waiting for Redis: a signal during start-up still shuts down cleanly.
+// Registered before waiting for the database and Redis: a signal during start-up still shuts down cleanly.
 closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'worker shutting down after an unexpected error');
   else logger.info({ signal }, 'worker shutting down: finishing running jobs');
   clearInterval(timer);
-  await worker.close();
+  await worker?.close();
   await services.close();
 });
 
+// Migrations first: a job must not run against a database that lacks its tables.
+await services.start();
+worker = createJobWorker({
+  config,
+  logger,
+  processors: services.processors,
+  concurrency: config.jobs.concurrency,
+});
 await worker.ready();
 logger.info({ queues: worker.queues, concurrency: config.jobs.concurrency }, 'worker started');
 void cleanup();

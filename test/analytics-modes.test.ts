@@ -6,12 +6,17 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
 import { auth, build } from './helpers/app.ts';
+import { fileDatabase } from './helpers/postgres.ts';
 import { startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
 
 let redis: TestRedis;
+let database: Awaited<ReturnType<typeof fileDatabase>>;
+let databaseUrl: string;
 let upstream: RunningSampleUpstream;
 before(async () => {
   redis = await startRedis();
+  database = await fileDatabase('modes');
+  databaseUrl = database.url;
   upstream = await createSampleUpstream({
     port: 0,
     seed: 7,
@@ -24,6 +29,7 @@ before(async () => {
   });
 });
 after(async () => {
+  await database?.drop();
   await upstream?.close();
   await redis?.stop();
 });
@@ -47,7 +53,7 @@ function withoutMeta(body: Record<string, unknown>) {
 
 test('embedded and Redis modes answer every query with the same figures', async (t) => {
   const embedded = await build(t, env());
-  const shared = await build(t, { ...env(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix('modes') });
+  const shared = await build(t, { ...env(), REDIS_URL: redis.url, DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: uniquePrefix('modes') });
   for (const url of queries) {
     const a = await embedded.inject({ url, headers: auth('viewer') });
     const b = await shared.inject({ url, headers: auth('viewer') });
@@ -60,8 +66,8 @@ test('embedded and Redis modes answer every query with the same figures', async 
 
 test('shared mode: a second instance reuses the partitions the first one synced', async (t) => {
   const prefix = uniquePrefix('reuse');
-  const first = await build(t, { ...env(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix });
-  const second = await build(t, { ...env(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix });
+  const first = await build(t, { ...env(), REDIS_URL: redis.url, DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: prefix });
+  const second = await build(t, { ...env(), REDIS_URL: redis.url, DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: prefix });
   const sync = await first.inject({
     method: 'POST',
     url: '/api/v1/sync',

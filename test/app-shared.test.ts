@@ -3,19 +3,27 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { auth, build } from './helpers/app.ts';
 import { json, startServer } from './helpers/http-server.ts';
+import { fileDatabase } from './helpers/postgres.ts';
 import { startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
 
 let redis: TestRedis;
+let database: Awaited<ReturnType<typeof fileDatabase>>;
+let databaseUrl: string;
 before(async () => {
   redis = await startRedis();
+  database = await fileDatabase('app_shared');
+  databaseUrl = database.url;
 });
-after(() => redis?.stop());
+after(async () => {
+  await database?.drop();
+  await redis?.stop();
+});
 
 const stores = [{ id: 1, name: 'Paris Rivoli', city: 'Paris', region: 'Île-de-France', employees: 20 }];
 
 test('two API instances share one Redis cache: the second is served without an upstream call', async (t) => {
   const up = await startServer(t, (_req, res) => json(res, 200, stores));
-  const env = { UPSTREAM_URL: up.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix('app') };
+  const env = { UPSTREAM_URL: up.url, REDIS_URL: redis.url, DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: uniquePrefix('app') };
   const a = await build(t, env);
   const b = await build(t, env);
   const first = await a.inject({ url: '/api/v1/catalog/stores', headers: auth('viewer') });
@@ -37,6 +45,7 @@ test('Redis down: requests still answer from the upstream, quickly; /ready names
   const app = await build(t, {
     UPSTREAM_URL: up.url,
     REDIS_URL: redis.url,
+    DATABASE_URL: databaseUrl,
     REDIS_KEY_PREFIX: uniquePrefix('app'),
   });
   assert.equal(

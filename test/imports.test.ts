@@ -753,9 +753,11 @@ describe('shared mode', () => {
   test('the API stores and enqueues, a worker imports, both read the same result', async (t) => {
     const { startRedis, uniquePrefix } = await import('./helpers/redis.ts');
     const { startInProcessWorker } = await import('./helpers/worker.ts');
+    const { testDatabaseUrl } = await import('./helpers/postgres.ts');
     const redis = await startRedis();
     t.after(() => redis.stop());
     const shared = {
+      DATABASE_URL: await testDatabaseUrl(t, 'imports'),
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: uniquePrefix('imports'),
       IMPORT_INLINE_MAX_KB: '0',

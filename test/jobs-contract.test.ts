@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { createDatabase } from '../src/db/database.ts';
+import { jobRecordsFactory } from '../src/db/repos/job-records.ts';
 import { createBullmqQueue } from '../src/jobs/bullmq-queue.ts';
 import { createBullmqWorker } from '../src/jobs/bullmq-worker.ts';
 import { createMemoryQueue } from '../src/jobs/memory-queue.ts';
@@ -16,6 +18,7 @@ import {
   JobWaitTimeoutError,
   type UntypedJobQueue,
 } from '../src/jobs/queue-types.ts';
+import { testSqliteFile } from './helpers/app.ts';
 import { bullPrefix, type TestJobs, type TestRun, testRun, waitForJob, within } from './helpers/jobs.ts';
 import { recordingLogger, startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
 
@@ -31,10 +34,11 @@ interface Harness {
   create(run: TestRun, opts: { concurrency: number }): Promise<Instance>;
 }
 
+const silentLogger = { warn() {}, info() {} };
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-function contractSuite(h: Harness): void {
-  describe(`JobQueue contract: ${h.name}`, () => {
+function contractSuite(h: Harness, variant = ''): void {
+  describe(`JobQueue contract: ${h.name}${variant}`, () => {
     let run: TestRun;
     let instance: Instance | undefined;
     let jobs: JobQueue<TestJobs>;
@@ -365,6 +369,29 @@ contractSuite({
     return { queue, close: () => queue.close() };
   },
 });
+
+// The embedded queue as the API runs it: every transition written to the metadata database.
+contractSuite({
+  name: 'memory',
+  async create(run, { concurrency }) {
+    const db = createDatabase({ kind: 'sqlite', file: testSqliteFile(), timeoutMs: 2_000 }, silentLogger);
+    await db.migrate();
+    const queue = createMemoryQueue<TestJobs>({
+      processors: run.processors,
+      concurrency,
+      logger: recordingLogger(),
+      closeTimeoutMs: 1_000,
+      journal: jobRecordsFactory(db),
+    });
+    return {
+      queue,
+      close: async () => {
+        await queue.close();
+        await db.close();
+      },
+    };
+  },
+}, ' with a SQLite journal');
 
 let server: TestRedis | undefined;
 contractSuite({

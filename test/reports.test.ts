@@ -250,9 +250,15 @@ test('report requests are validated; a viewer may not generate', async (t) => {
 test('shared mode: the API enqueues to Redis, a worker renders, the API serves the file; Redis down → 503', async (t) => {
   const { startRedis, uniquePrefix } = await import('./helpers/redis.ts');
   const { startInProcessWorker } = await import('./helpers/worker.ts');
+  const { testDatabaseUrl } = await import('./helpers/postgres.ts');
   const redis = await startRedis();
   t.after(() => redis.stop());
-  const sharedEnv = { ...env(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix('reports') };
+  const sharedEnv = {
+    ...env(),
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: uniquePrefix('reports'),
+    DATABASE_URL: await testDatabaseUrl(t, 'reports'),
+  };
   const app = await build(t, sharedEnv);
   // The worker process, in this test process: its own container, as src/worker.ts builds it.
   startInProcessWorker(t, { ...sharedEnv, API_KEYS: 'worker-key-0001:viewer' });

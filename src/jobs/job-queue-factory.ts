@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { createBullmqQueue } from './bullmq-queue.ts';
 import { type BullmqJobWorker, createBullmqWorker } from './bullmq-worker.ts';
+import type { JobJournal } from './job-journal.ts';
 import type { AppJobQueue, AppJobs, AppProcessors } from './job-registry.ts';
 import { createMemoryQueue } from './memory-queue.ts';
 import type { JobLogger } from './queue-types.ts';
@@ -35,6 +36,8 @@ export interface JobQueueDeps {
   redis?: Redis;
   /** embedded mode: jobs running at once per queue; default 2 */
   concurrency?: number;
+  /** embedded mode: where jobs are recorded so that they survive a restart */
+  journal?: JobJournal;
 }
 
 export function createJobQueue({
@@ -43,6 +46,7 @@ export function createJobQueue({
   processors,
   redis,
   concurrency,
+  journal,
 }: JobQueueDeps): AppJobQueue {
   if (config.redis) {
     return createBullmqQueue<AppJobs>({
@@ -57,6 +61,7 @@ export function createJobQueue({
     logger,
     concurrency: concurrency ?? 2,
     closeTimeoutMs: closeTimeoutMs(config),
+    ...(journal ? { journal } : {}),
   });
 }
 

@@ -1,8 +1,9 @@
 /**
  * The embedded job queue: jobs run in this process, with the same states, progress, attempts,
  * exponential backoff, permanent errors, deduplication by jobId and bounded retention as the BullMQ
- * adapter (the contract tests hold both to it). Nothing survives a restart: queued jobs are lost
- * with the process, which is the embedded mode's bargain (a demo or a single small instance).
+ * adapter (the contract tests hold both to it). With a journal (the metadata database) every job
+ * is written at each transition and read back at start, so a restart loses no accepted job (see
+ * job-journal.ts); without one, jobs live and die with the process.
  *
  * Concurrency is per queue, as with one BullMQ Worker per queue.
  */
@@ -23,6 +24,7 @@ import {
   pageAcrossStates,
   settleWithin,
 } from './job-fns.ts';
+import { type JobJournal, type JobRecord, journalWriter, restoredRecord } from './job-journal.ts';
 import {
   DEFAULT_RETENTION,
   type JobContext,
@@ -49,6 +51,8 @@ export interface MemoryQueueOptions<Reg extends JobRegistry> {
   retention?: RetentionOptions;
   /** close(): how long running jobs get to finish before their signal is aborted; default 10 000 */
   closeTimeoutMs?: number;
+  /** where jobs are written so that they survive a restart; none: in memory only */
+  journal?: JobJournal;
 }
 
 interface Entry {
@@ -113,6 +117,76 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
   const runs = new Set<Promise<void>>();
   let seq = 0;
   let closing: Promise<void> | undefined;
+  const writer = options.journal ? journalWriter(options.journal, logger) : undefined;
+  let restored: Promise<void> | undefined;
+
+  function recordOf(q: QueueRuntime, e: Entry): JobRecord {
+    return {
+      queue: q.name,
+      id: e.id,
+      name: e.name,
+      payload: e.payload,
+      state: e.state,
+      attempts: e.attempts,
+      maxAttempts: e.maxAttempts,
+      backoffMs: e.backoffMs,
+      runAtMs: e.runAt,
+      createdAtMs: e.createdAtMs,
+      startedAtMs: e.startedAtMs,
+      finishedAtMs: e.finishedAtMs,
+      result: e.result,
+      error: e.error,
+    };
+  }
+
+  const persist = (q: QueueRuntime, e: Entry) => writer?.saveLater(recordOf(q, e));
+
+  /** Reads the journal once, before the first job runs or is read. */
+  function ready(): Promise<void> {
+    restored ??= (async () => {
+      if (!options.journal) return;
+      const now = Date.now();
+      let records: JobRecord[];
+      try {
+        records = await options.journal.load();
+      } catch (err) {
+        restored = undefined; // the next call tries again
+        throw new QueueUnavailableError(`the job journal cannot be read: ${errorMessage(err)}`, { cause: err });
+      }
+      for (const record of records) {
+        const q = queues.get(record.queue);
+        if (!q || q.jobs.has(record.id)) continue;
+        const r = restoredRecord(record, now);
+        const e: Entry = {
+          id: r.id,
+          name: r.name,
+          payload: r.payload,
+          state: r.state,
+          progress: r.state === 'completed' ? 100 : 0,
+          attempts: r.attempts,
+          createdAtMs: r.createdAtMs,
+          startedAtMs: r.startedAtMs,
+          finishedAtMs: r.finishedAtMs,
+          result: r.result ?? null,
+          error: r.error,
+          maxAttempts: r.maxAttempts,
+          backoffMs: r.backoffMs,
+          runAt: r.runAtMs,
+          seq: seq++,
+          controller: null,
+          waiters: new Set(),
+        };
+        q.jobs.set(e.id, e);
+        if (e.state === 'completed' || e.state === 'failed') q.finished[e.state].push(e.id);
+        if (r !== record) {
+          logger.warn({ queue: q.name, jobId: e.id, state: e.state }, 'job interrupted by a restart');
+          persist(q, e);
+        }
+      }
+      for (const q of queues.values()) pump(q);
+    })();
+    return restored;
+  }
 
   function runtime(queue: string): QueueRuntime {
     const q = queues.get(queue);
@@ -157,14 +231,20 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
     // Retention, as BullMQ applies removeOnComplete/removeOnFail: when a job finishes.
     const rule = retention[state];
     const oldest = e.finishedAtMs - rule.ageMs;
+    const dropped: string[] = [];
     while (list.length > 0) {
       const id = list[0] as string;
       const held = q.jobs.get(id);
       const stale = !held || held.state !== state;
       if (!stale && list.length <= rule.count && (held.finishedAtMs ?? 0) >= oldest) break;
       list.shift();
-      if (!stale) q.jobs.delete(id);
+      if (!stale) {
+        q.jobs.delete(id);
+        dropped.push(id);
+      }
     }
+    persist(q, e);
+    writer?.removeLater(q.name, dropped);
     for (const notify of [...e.waiters]) notify();
   }
 
@@ -208,6 +288,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
     e.startedAtMs = Date.now();
     e.progress = 0;
     e.controller = controller;
+    persist(q, e);
     const current = () => e.controller === controller && e.state === 'active';
     const log = bindLogger(logger, { queue: q.name, jobId: e.id, jobName: e.name, attempt: e.attempts });
     const ctx: JobContext = {
@@ -241,6 +322,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
           const delayMs = backoffDelayMs(e.backoffMs, e.attempts);
           log.warn({ err: e.error, retryInMs: delayMs }, 'job attempt failed; it will be retried');
           toQueued(e, delayMs);
+          persist(q, e);
         } else {
           log.warn({ err: e.error, permanent }, 'job failed');
           finish(q, e, 'failed');
@@ -259,6 +341,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
 
     async enqueue(queue, name, payload, opts) {
       assertOpen();
+      await ready();
       const q = runtime(queue);
       assertName('job', name);
       if (!q.processors[name]) throw new RangeError(`no processor for job ${queue}/${name}`);
@@ -281,6 +364,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
           error: null,
         });
         toQueued(existing, 0);
+        persist(q, existing);
         const job = snapshot(q, existing);
         pump(q);
         return { job: job, created: true };
@@ -304,8 +388,18 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
         controller: null,
         waiters: new Set(),
       };
-      q.jobs.set(entry.id, entry);
       toQueued(entry, 0);
+      if (writer) {
+        // A job is accepted once it is written: if the database cannot take it, the caller hears so.
+        try {
+          await writer.save(recordOf(q, entry));
+        } catch (err) {
+          throw new QueueUnavailableError(`the job could not be recorded: ${errorMessage(err)}`, { cause: err });
+        }
+        const raced = q.jobs.get(entry.id);
+        if (raced) return { job: snapshot(q, raced), created: false };
+      }
+      q.jobs.set(entry.id, entry);
       const job = snapshot(q, entry);
       pump(q);
       return { job: job, created: true };
@@ -313,6 +407,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
 
     async get(queue, id) {
       assertOpen();
+      await ready();
       const q = runtime(queue);
       const e = q.jobs.get(id);
       return e ? snapshot(q, e) : null;
@@ -320,6 +415,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
 
     async list(queue, filter) {
       assertOpen();
+      await ready();
       const q = runtime(queue);
       const { states, limit, offset } = normalizeListFilter(filter);
       const now = Date.now();
@@ -352,6 +448,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
 
     async waitFor(queue, id, timeoutMs) {
       assertOpen();
+      await ready();
       assertTimeout(timeoutMs);
       const q = runtime(queue);
       const e = q.jobs.get(id);
@@ -377,7 +474,10 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
 
     async ping() {
       assertOpen();
+      await ready();
     },
+
+    start: () => ready(),
 
     close() {
       closing ??= (async () => {
@@ -396,6 +496,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
         for (const q of queues.values()) {
           for (const e of q.jobs.values()) for (const notify of [...e.waiters]) notify();
         }
+        await writer?.flush();
       })();
       return closing;
     },

@@ -243,6 +243,8 @@ export interface JobQueue<Reg extends JobRegistry> {
   waitFor<Q extends QueueOf<Reg>>(queue: Q, id: string, timeoutMs: number): Promise<JobInfoOf<Reg, Q>>;
   /** Throws QueueUnavailableError when the store is unreachable (readiness). */
   ping(): Promise<void>;
+  /** Reads back what a journal kept (embedded mode) and starts running it; optional, idempotent. */
+  start?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -262,6 +264,7 @@ export interface UntypedJobQueue {
   list(queue: string, filter: ListFilter): Promise<{ jobs: JobInfo[]; total: number }>;
   waitFor(queue: string, id: string, timeoutMs: number): Promise<JobInfo>;
   ping(): Promise<void>;
+  start?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,9 @@
 /** Spreadsheet imports: upload options, the import result, templates. */
 import { z } from 'zod';
-import { IMPORT_KINDS } from '../services/imports/import-fields.ts';
+
+/** What an import file may hold (the field rules of each live in services/imports/import-fields.ts). */
+export const IMPORT_KINDS = ['products', 'stock', 'sales'] as const;
+export type ImportKind = (typeof IMPORT_KINDS)[number];
 
 export const IMPORT_MODES = ['dry_run', 'commit'] as const;
 export const ERROR_POLICIES = ['reject_all', 'skip_invalid'] as const;
@@ -186,3 +189,40 @@ export const UploadBodyDoc = z
     chunkSize: optionFields.chunkSize.optional(),
   })
   .describe('multipart/form-data; option fields must come before the file (or use the query string)');
+
+export const ImportListQuerySchema = z.strictObject({
+  kind: z.enum(IMPORT_KINDS).optional(),
+  status: z.enum(IMPORT_STATUSES).optional(),
+  from: z.iso.date().optional().describe('uploaded on or after this business day (YYYY-MM-DD, BUSINESS_TZ)'),
+  to: z.iso.date().optional().describe('uploaded on or before this business day'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+}).refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'must not be before from', path: ['to'] });
+export type ImportListQuery = z.output<typeof ImportListQuerySchema>;
+
+export const ImportSummarySchema = z
+  .object({
+    importId: z.string(),
+    kind: z.enum(IMPORT_KINDS),
+    mode: z.enum(IMPORT_MODES),
+    onError: z.enum(ERROR_POLICIES),
+    status: z.enum(IMPORT_STATUSES),
+    file: z.object({ name: z.string(), bytes: z.number().int(), format: z.enum(['xlsx', 'csv']) }),
+    rows: z.number().int().describe('data rows read (0 until finished)'),
+    valid: z.number().int(),
+    invalid: z.number().int(),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+    links: z.object({ self: z.string(), errors: z.string() }),
+  })
+  .meta({ id: 'ImportSummary' });
+export type ImportSummary = z.output<typeof ImportSummarySchema>;
+
+export const ImportListSchema = z
+  .object({
+    items: z.array(ImportSummarySchema).describe('newest first'),
+    total: z.number().int().describe('imports matching the filters, before paging'),
+    limit: z.number().int(),
+    offset: z.number().int(),
+  })
+  .meta({ id: 'ImportList' });

@@ -5,6 +5,8 @@ import { AppError, ValidationError } from '../errors.ts';
 import {
   ImportAcceptedSchema,
   ImportIdParams,
+  ImportListQuerySchema,
+  ImportListSchema,
   ImportOptionsSchema,
   ImportQuerySchema,
   ImportResultSchema,
@@ -116,6 +118,24 @@ export const importRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       return reply.code(200).send(outcome.result);
     },
+  );
+
+  app.get(
+    '/excel/imports',
+    {
+      config: { role: 'admin' },
+      schema: {
+        operationId: 'listImports',
+        tags: ['imports'],
+        summary: 'Past imports, newest first',
+        description:
+          'Filter by kind, status and the business day of the upload (`from`, `to`, inclusive). Records are kept ' +
+          'IMPORT_RETENTION_DAYS, like the uploaded files.',
+        querystring: ImportListQuerySchema,
+        response: { 200: ImportListSchema, ...problemResponses(400, 401, 403, 429, 503) },
+      },
+    },
+    async (request) => app.services.importHistory.list(request.query),
   );
 
   app.get(

@@ -1,6 +1,10 @@
-/** Readiness: can this instance serve? The system of record and (in shared mode) Redis must answer. */
+/**
+ * Readiness: can this instance serve? The system of record, the metadata database and (in shared
+ * mode) Redis must answer.
+ */
 import type { Cache } from '../clients/cache/cache-types.ts';
 import type { UpstreamClient } from '../clients/upstream-client.ts';
+import type { Db } from '../db/database.ts';
 
 export interface CheckResult {
   ok: boolean;
@@ -11,6 +15,7 @@ export interface CheckResult {
 export interface HealthServiceDeps {
   upstream: Pick<UpstreamClient, 'ping'>;
   cache: Pick<Cache, 'ping' | 'kind'>;
+  db: Pick<Db, 'ping' | 'kind'>;
   mode: 'embedded' | 'shared';
 }
 
@@ -41,14 +46,15 @@ async function timed(check: () => Promise<void>): Promise<CheckResult> {
   }
 }
 
-export function healthServiceFactory({ upstream, cache, mode }: HealthServiceDeps) {
+export function healthServiceFactory({ upstream, cache, db, mode }: HealthServiceDeps) {
   return {
     async readiness() {
-      const [upstreamCheck, cacheCheck] = await Promise.all([
+      const [upstreamCheck, cacheCheck, dbCheck] = await Promise.all([
         timed(() => upstream.ping()),
         timed(() => cache.ping()),
+        timed(() => db.ping()),
       ]);
-      const checks: Record<string, CheckResult> = { upstream: upstreamCheck };
+      const checks: Record<string, CheckResult> = { upstream: upstreamCheck, database: dbCheck };
       if (cache.kind === 'redis') checks.redis = cacheCheck;
       const ready = Object.values(checks).every((c) => c.ok);
       return { ready, mode, checks };

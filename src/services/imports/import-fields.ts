@@ -6,8 +6,9 @@
 import { displayValue } from './cell-values.ts';
 import type { CellValue } from './sheet-reader.ts';
 
-export const IMPORT_KINDS = ['products', 'stock', 'sales'] as const;
-export type ImportKind = (typeof IMPORT_KINDS)[number];
+import { IMPORT_KINDS, type ImportKind } from '../../models/imports.ts';
+
+export { IMPORT_KINDS, type ImportKind };
 
 export type FieldFormat = 'text' | 'money' | 'number' | 'datetime';
 

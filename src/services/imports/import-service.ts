@@ -45,7 +45,13 @@ import {
   type ValidRow,
 } from './import-plan.ts';
 import { type RowIssue, rowValidator } from './import-rows.ts';
-import { type ImportDetail, type ImportRequest, type ImportStore, newImportId } from './import-store.ts';
+import {
+  type ImportDetail,
+  type ImportRequest,
+  type ImportStore,
+  importLinks as links,
+  newImportId,
+} from './import-store.ts';
 import { buildErrorWorkbook, buildTemplateWorkbook } from './import-workbooks.ts';
 import { type CellValue, openSheet, type SheetRow } from './sheet-reader.ts';
 
@@ -130,11 +136,6 @@ export class ImportInterruptedError extends AppError {
 export type UploadOutcome =
   | { kind: 'done'; result: ImportResult }
   | { kind: 'queued'; importId: string; statusUrl: string };
-
-function links(importId: string) {
-  const self = `/api/v1/excel/imports/${importId}`;
-  return { self, errors: `${self}/errors.xlsx` };
-}
 
 function rowKeyOf(kind: ImportKind, item: ItemTypes[ImportKind]): string {
   if (kind === 'stock') {
@@ -688,6 +689,7 @@ export function importServiceFactory({
       if (!request) throw new PermanentJobError(`import ${payload.importId} has no stored request`);
       const done = await store.readResult(payload.importId);
       if (done) return { status: done.status };
+      await store.markRunning(payload.importId);
       let last = 0;
       const progress = (p: number) => {
         if (p - last >= 2 || p === 100) {

@@ -1,8 +1,9 @@
 /**
- * Where an import lives while and after it runs: one folder per import under EXPORTS_DIR/imports,
- * shared by API instances and workers like the report files. It holds the upload, the request,
- * the result (written atomically, so a reader never sees half of it) and the full issue list the
- * error workbook is made from.
+ * Where an import lives while and after it runs. Its record (the request, the state, the result)
+ * is a row of the metadata database, so every instance and worker reads the same one and past
+ * imports can be listed; its files sit in one folder per import under EXPORTS_DIR/imports, shared
+ * like the report files: the upload, the full issue list the error workbook is made from (written
+ * atomically), and the error workbook.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -10,6 +11,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ImportFilter, ImportRecords } from '../../db/repos/import-records.ts';
 import type { ImportOptions, ImportResult } from '../../models/imports.ts';
 import type { FileFormat } from './file-inspect.ts';
 import { FileTooLargeError } from './import-errors.ts';
@@ -45,7 +47,12 @@ export function newImportId(): string {
   return `imp-${randomBytes(15).toString('base64url')}`;
 }
 
-export function importStoreFactory({ exportsDir }: { exportsDir: string }) {
+export function importLinks(importId: string) {
+  const self = `/api/v1/excel/imports/${importId}`;
+  return { self, errors: `${self}/errors.xlsx` };
+}
+
+export function importStoreFactory({ exportsDir, records }: { exportsDir: string; records: ImportRecords }) {
   const root = join(exportsDir, 'imports');
 
   function dirOf(importId: string): string {
@@ -106,22 +113,26 @@ export function importStoreFactory({ exportsDir }: { exportsDir: string }) {
       return { bytes: seen, head: Buffer.concat(head) };
     },
 
-    writeRequest: (request: ImportRequest) =>
-      writeJsonAtomic(join(dirOf(request.importId), 'request.json'), request),
-    readRequest: (importId: string) => readJson<ImportRequest>(join(dirOf(importId), 'request.json')),
-    writeResult: (result: ImportResult) =>
-      writeJsonAtomic(join(dirOf(result.importId), 'result.json'), result),
-    readResult: (importId: string) => readJson<ImportResult>(join(dirOf(importId), 'result.json')),
+    writeRequest: (request: ImportRequest) => records.insert(request),
+    readRequest: (importId: string) => records.request<ImportRequest>(importId),
+    markRunning: (importId: string) => records.markRunning(importId),
+    writeResult: (result: ImportResult) => records.saveResult(result),
+    readResult: (importId: string) => records.result(importId),
+    list: (filter: ImportFilter) => records.list(filter),
     writeDetail: (importId: string, detail: ImportDetail) =>
       writeJsonAtomic(join(dirOf(importId), 'detail.json'), detail),
     readDetail: (importId: string) => readJson<ImportDetail>(join(dirOf(importId), 'detail.json')),
 
     async remove(importId: string): Promise<void> {
+      // Called on the way out of a failed upload: its own error is the answer, not the database's
+      // (a record left behind by an outage is dropped by the cleanup when it expires).
+      await records.remove(importId).catch(() => {});
       await rm(dirOf(importId), { recursive: true, force: true });
     },
 
-    /** Deletes imports older than the retention; returns how many. */
+    /** Deletes imports older than the retention, records and folders; returns how many folders. */
     async cleanup(retentionMs: number, now = Date.now()): Promise<number> {
+      await records.removeOlderThan(new Date(now - retentionMs).toISOString());
       let removed = 0;
       let names: string[];
       try {

@@ -1,0 +1,12 @@
+/**
+ * Every migration, in order. A migration is never edited once it has shipped: a change is a new
+ * file. Names sort in the order they apply.
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001-imports-and-jobs.ts';
+import * as m0002 from './0002-delivery-ledger.ts';
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-imports-and-jobs': m0001,
+  '0002-delivery-ledger': m0002,
+};

@@ -1,0 +1,133 @@
+/**
+ * The delivery ledger: exactly once per (source, period, recipient, channel).
+ *
+ * A delivery is claimed, by inserting its unique key, before anything is sent: of any number of
+ * processes claiming the same key at once, one wins. The winner moves it through
+ *   pending -> sending (with a lease) -> sent | failed | retrying | unknown
+ * with conditional updates (`where state = ...`), so two senders can never both hold it. `unknown`
+ * is a send whose outcome cannot be known (the provider may have accepted it): never resent by
+ * itself, only by an admin on purpose.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../database.ts';
+import { guarded } from '../db-errors.ts';
+import type { DeliveriesTable } from '../schema.ts';
+
+export const DELIVERY_STATES = ['pending', 'sending', 'sent', 'failed', 'retrying', 'unknown'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+export interface DeliveryClaim {
+  key: string;
+  source: 'schedule' | 'alert' | 'bench';
+  sourceId: string;
+  period: string;
+  channel: string;
+  address: string;
+  detail?: unknown;
+}
+
+export type DeliveryRow = DeliveriesTable;
+
+const now = () => new Date().toISOString();
+
+export function deliveryLedgerFactory(db: Db) {
+  const { k } = db;
+  return guarded({
+    /** Inserts the delivery as `pending` unless its key exists; `claimed` says whether this call won. */
+    async claim(c: DeliveryClaim): Promise<{ claimed: boolean; delivery: DeliveryRow }> {
+      const at = now();
+      const inserted = await k
+        .insertInto('deliveries')
+        .values({
+          id: `dlv-${randomBytes(12).toString('base64url')}`,
+          key: c.key,
+          source: c.source,
+          source_id: c.sourceId,
+          period: c.period,
+          channel: c.channel,
+          address: c.address,
+          state: 'pending',
+          attempts: 0,
+          lease_until: null,
+          next_attempt_at: null,
+          provider_message_id: null,
+          error: null,
+          detail: c.detail === undefined ? null : JSON.stringify(c.detail),
+          created_at: at,
+          updated_at: at,
+          sent_at: null,
+        })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return { claimed: true, delivery: inserted };
+      const existing = await k
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('key', '=', c.key)
+        .executeTakeFirstOrThrow();
+      return { claimed: false, delivery: existing };
+    },
+
+    /**
+     * Takes the delivery for one send attempt: only from `pending`, or `retrying` once its time
+     * has come. False when another sender has it or it is settled.
+     */
+    async startSending(id: string, leaseMs: number): Promise<boolean> {
+      const at = now();
+      const result = await k
+        .updateTable('deliveries')
+        .set((eb) => ({
+          state: 'sending',
+          attempts: eb('attempts', '+', 1),
+          lease_until: new Date(Date.now() + leaseMs).toISOString(),
+          updated_at: at,
+        }))
+        .where('id', '=', id)
+        .where((eb) =>
+          eb.or([
+            eb('state', '=', 'pending'),
+            eb.and([eb('state', '=', 'retrying'), eb('next_attempt_at', '<=', at)]),
+          ]),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Records what a send attempt came to; only the sender holding it (`sending`) may. */
+    async settle(
+      id: string,
+      outcome:
+        | { state: 'sent'; providerMessageId: string }
+        | { state: 'failed' | 'unknown'; error: string }
+        | { state: 'retrying'; error: string; nextAttemptAt: string },
+    ): Promise<boolean> {
+      const at = now();
+      const result = await k
+        .updateTable('deliveries')
+        .set({
+          state: outcome.state,
+          lease_until: null,
+          updated_at: at,
+          ...(outcome.state === 'sent'
+            ? { provider_message_id: outcome.providerMessageId, sent_at: at, error: null }
+            : { error: outcome.error }),
+          ...(outcome.state === 'retrying' ? { next_attempt_at: outcome.nextAttemptAt } : {}),
+        })
+        .where('id', '=', id)
+        .where('state', '=', 'sending')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async get(id: string): Promise<DeliveryRow | undefined> {
+      return k.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    async byKey(key: string): Promise<DeliveryRow | undefined> {
+      return k.selectFrom('deliveries').selectAll().where('key', '=', key).executeTakeFirst();
+    },
+  });
+}
+
+export type DeliveryLedger = ReturnType<typeof deliveryLedgerFactory>;
