@@ -268,7 +268,10 @@ function databaseConfig(e: ParsedEnv): DatabaseConfig {
   }
   if (raw && /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     throw new ConfigError([
-      { variable: 'DATABASE_URL', message: 'must be a postgres:// URL or a SQLite file path (sqlite:<path>)' },
+      {
+        variable: 'DATABASE_URL',
+        message: 'must be a postgres:// URL or a SQLite file path (sqlite:<path>)',
+      },
     ]);
   }
   const file = raw ? raw.replace(/^sqlite:/i, '') : join(e.DATA_DIR, 'salesflow.sqlite');

@@ -29,8 +29,8 @@ import {
 import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
 import { type ForecastService, forecastServiceFactory } from './services/forecast/forecast-service.ts';
 import { type HealthService, healthServiceFactory } from './services/health-service.ts';
-import { type ImportService, importServiceFactory } from './services/imports/import-service.ts';
 import { type ImportHistory, importHistoryFactory } from './services/imports/import-history.ts';
+import { type ImportService, importServiceFactory } from './services/imports/import-service.ts';
 import { importStoreFactory } from './services/imports/import-store.ts';
 import { createRenderPool } from './services/reports/render-pool.ts';
 import { reportBuildersFactory } from './services/reports/report-builders.ts';

@@ -53,7 +53,12 @@ function withoutMeta(body: Record<string, unknown>) {
 
 test('embedded and Redis modes answer every query with the same figures', async (t) => {
   const embedded = await build(t, env());
-  const shared = await build(t, { ...env(), REDIS_URL: redis.url, DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: uniquePrefix('modes') });
+  const shared = await build(t, {
+    ...env(),
+    REDIS_URL: redis.url,
+    DATABASE_URL: databaseUrl,
+    REDIS_KEY_PREFIX: uniquePrefix('modes'),
+  });
   for (const url of queries) {
     const a = await embedded.inject({ url, headers: auth('viewer') });
     const b = await shared.inject({ url, headers: auth('viewer') });
@@ -66,8 +71,18 @@ test('embedded and Redis modes answer every query with the same figures', async 
 
 test('shared mode: a second instance reuses the partitions the first one synced', async (t) => {
   const prefix = uniquePrefix('reuse');
-  const first = await build(t, { ...env(), REDIS_URL: redis.url, DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: prefix });
-  const second = await build(t, { ...env(), REDIS_URL: redis.url, DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: prefix });
+  const first = await build(t, {
+    ...env(),
+    REDIS_URL: redis.url,
+    DATABASE_URL: databaseUrl,
+    REDIS_KEY_PREFIX: prefix,
+  });
+  const second = await build(t, {
+    ...env(),
+    REDIS_URL: redis.url,
+    DATABASE_URL: databaseUrl,
+    REDIS_KEY_PREFIX: prefix,
+  });
   const sync = await first.inject({
     method: 'POST',
     url: '/api/v1/sync',

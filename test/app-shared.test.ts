@@ -23,7 +23,12 @@ const stores = [{ id: 1, name: 'Paris Rivoli', city: 'Paris', region: 'Île-de-F
 
 test('two API instances share one Redis cache: the second is served without an upstream call', async (t) => {
   const up = await startServer(t, (_req, res) => json(res, 200, stores));
-  const env = { UPSTREAM_URL: up.url, REDIS_URL: redis.url, DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: uniquePrefix('app') };
+  const env = {
+    UPSTREAM_URL: up.url,
+    REDIS_URL: redis.url,
+    DATABASE_URL: databaseUrl,
+    REDIS_KEY_PREFIX: uniquePrefix('app'),
+  };
   const a = await build(t, env);
   const b = await build(t, env);
   const first = await a.inject({ url: '/api/v1/catalog/stores', headers: auth('viewer') });

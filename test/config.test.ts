@@ -34,7 +34,10 @@ test('REDIS_URL switches to shared mode, which needs a PostgreSQL DATABASE_URL',
   assert.deepEqual(c.database, { kind: 'postgres', url: pgUrl, poolSize: 10, timeoutMs: 5_000 });
   const [problem] = problemsOf({ ...base, REDIS_URL: 'redis://127.0.0.1:6379/0' });
   assert.equal(problem?.variable, 'DATABASE_URL');
-  assert.match(problem?.message ?? '', /shared mode .* needs a PostgreSQL DATABASE_URL.*SQLite file cannot be shared/);
+  assert.match(
+    problem?.message ?? '',
+    /shared mode .* needs a PostgreSQL DATABASE_URL.*SQLite file cannot be shared/,
+  );
   assert.equal(
     problemsOf({ ...base, REDIS_URL: 'redis://x:6379', DATABASE_URL: 'data/x.sqlite' })[0]?.variable,
     'DATABASE_URL',
@@ -42,14 +45,21 @@ test('REDIS_URL switches to shared mode, which needs a PostgreSQL DATABASE_URL',
 });
 
 test('the database: a SQLite file under DATA_DIR by default, a path, or a postgres URL', () => {
-  assert.deepEqual(loadConfig(base).database, { kind: 'sqlite', file: 'data/salesflow.sqlite', timeoutMs: 5_000 });
+  assert.deepEqual(loadConfig(base).database, {
+    kind: 'sqlite',
+    file: 'data/salesflow.sqlite',
+    timeoutMs: 5_000,
+  });
   assert.equal(loadConfig({ ...base, DATA_DIR: '/var/lib/sf' }).database.kind, 'sqlite');
   assert.deepEqual(loadConfig({ ...base, DATA_DIR: '/var/lib/sf', DATABASE_TIMEOUT_MS: '900' }).database, {
     kind: 'sqlite',
     file: '/var/lib/sf/salesflow.sqlite',
     timeoutMs: 900,
   });
-  assert.equal((loadConfig({ ...base, DATABASE_URL: 'sqlite:/tmp/a.db' }).database as { file: string }).file, '/tmp/a.db');
+  assert.equal(
+    (loadConfig({ ...base, DATABASE_URL: 'sqlite:/tmp/a.db' }).database as { file: string }).file,
+    '/tmp/a.db',
+  );
   assert.equal(loadConfig({ ...base, DATABASE_URL: 'postgresql://h/db' }).database.kind, 'postgres');
   assert.equal(problemsOf({ ...base, DATABASE_URL: 'mysql://h/db' })[0]?.variable, 'DATABASE_URL');
 });

@@ -371,27 +371,30 @@ contractSuite({
 });
 
 // The embedded queue as the API runs it: every transition written to the metadata database.
-contractSuite({
-  name: 'memory',
-  async create(run, { concurrency }) {
-    const db = createDatabase({ kind: 'sqlite', file: testSqliteFile(), timeoutMs: 2_000 }, silentLogger);
-    await db.migrate();
-    const queue = createMemoryQueue<TestJobs>({
-      processors: run.processors,
-      concurrency,
-      logger: recordingLogger(),
-      closeTimeoutMs: 1_000,
-      journal: jobRecordsFactory(db),
-    });
-    return {
-      queue,
-      close: async () => {
-        await queue.close();
-        await db.close();
-      },
-    };
+contractSuite(
+  {
+    name: 'memory',
+    async create(run, { concurrency }) {
+      const db = createDatabase({ kind: 'sqlite', file: testSqliteFile(), timeoutMs: 2_000 }, silentLogger);
+      await db.migrate();
+      const queue = createMemoryQueue<TestJobs>({
+        processors: run.processors,
+        concurrency,
+        logger: recordingLogger(),
+        closeTimeoutMs: 1_000,
+        journal: jobRecordsFactory(db),
+      });
+      return {
+        queue,
+        close: async () => {
+          await queue.close();
+          await db.close();
+        },
+      };
+    },
   },
-}, ' with a SQLite journal');
+  ' with a SQLite journal',
+);
 
 let server: TestRedis | undefined;
 contractSuite({

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { testSqliteFile } from './helpers/app.ts';
 import { json, startServer } from './helpers/http-server.ts';
 import { freePort } from './helpers/redis.ts';
 
@@ -31,6 +32,7 @@ test('SIGTERM: in-flight requests finish, then the process exits cleanly', async
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       SHUTDOWN_TIMEOUT_MS: '8000',
+      DATABASE_URL: testSqliteFile(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

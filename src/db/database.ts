@@ -73,6 +73,11 @@ function postgresPool(url: string, poolSize: number, timeoutMs: number, logger: 
   // An idle client whose server went away emits 'error' on the pool: without a listener the
   // process would crash. The pool drops that client and connects anew on the next query.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost'));
+  // A client in use whose connection drops emits 'error' too, and the pool does not listen then:
+  // its query fails (503 to the caller) and the pool drops the client when it comes back.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost during a query'));
+  });
   return pool;
 }
 

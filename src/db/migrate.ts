@@ -6,8 +6,8 @@
  */
 import { type Kysely, Migrator, sql } from 'kysely';
 import type { DbLogger } from './database.ts';
-import type { Database } from './schema.ts';
 import { MIGRATIONS } from './migrations/index.ts';
+import type { Database } from './schema.ts';
 
 const ATTEMPTS = 10;
 

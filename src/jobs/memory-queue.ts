@@ -151,7 +151,9 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
         records = await options.journal.load();
       } catch (err) {
         restored = undefined; // the next call tries again
-        throw new QueueUnavailableError(`the job journal cannot be read: ${errorMessage(err)}`, { cause: err });
+        throw new QueueUnavailableError(`the job journal cannot be read: ${errorMessage(err)}`, {
+          cause: err,
+        });
       }
       for (const record of records) {
         const q = queues.get(record.queue);
@@ -394,7 +396,9 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
         try {
           await writer.save(recordOf(q, entry));
         } catch (err) {
-          throw new QueueUnavailableError(`the job could not be recorded: ${errorMessage(err)}`, { cause: err });
+          throw new QueueUnavailableError(`the job could not be recorded: ${errorMessage(err)}`, {
+            cause: err,
+          });
         }
         const raced = q.jobs.get(entry.id);
         if (raced) return { job: snapshot(q, raced), created: false };

@@ -190,14 +190,19 @@ export const UploadBodyDoc = z
   })
   .describe('multipart/form-data; option fields must come before the file (or use the query string)');
 
-export const ImportListQuerySchema = z.strictObject({
-  kind: z.enum(IMPORT_KINDS).optional(),
-  status: z.enum(IMPORT_STATUSES).optional(),
-  from: z.iso.date().optional().describe('uploaded on or after this business day (YYYY-MM-DD, BUSINESS_TZ)'),
-  to: z.iso.date().optional().describe('uploaded on or before this business day'),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
-}).refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'must not be before from', path: ['to'] });
+export const ImportListQuerySchema = z
+  .strictObject({
+    kind: z.enum(IMPORT_KINDS).optional(),
+    status: z.enum(IMPORT_STATUSES).optional(),
+    from: z.iso
+      .date()
+      .optional()
+      .describe('uploaded on or after this business day (YYYY-MM-DD, BUSINESS_TZ)'),
+    to: z.iso.date().optional().describe('uploaded on or before this business day'),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'must not be before from', path: ['to'] });
 export type ImportListQuery = z.output<typeof ImportListQuerySchema>;
 
 export const ImportSummarySchema = z

@@ -53,7 +53,11 @@ export function importRecordsFactory(db: Db) {
     },
 
     async request<T extends StoredImportRequest>(importId: string): Promise<T | null> {
-      const row = await k.selectFrom('imports').select('request').where('id', '=', importId).executeTakeFirst();
+      const row = await k
+        .selectFrom('imports')
+        .select('request')
+        .where('id', '=', importId)
+        .executeTakeFirst();
       return row ? (JSON.parse(row.request) as T) : null;
     },
 
@@ -83,7 +87,11 @@ export function importRecordsFactory(db: Db) {
     },
 
     async result(importId: string): Promise<ImportResult | null> {
-      const row = await k.selectFrom('imports').select('result').where('id', '=', importId).executeTakeFirst();
+      const row = await k
+        .selectFrom('imports')
+        .select('result')
+        .where('id', '=', importId)
+        .executeTakeFirst();
       return row?.result ? (JSON.parse(row.result) as ImportResult) : null;
     },
 

@@ -7,7 +7,6 @@ import type { JobJournal, JobRecord } from '../../jobs/job-journal.ts';
 import type { Db } from '../database.ts';
 import { guarded } from '../db-errors.ts';
 
-
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const ms = (text: string | null) => (text === null ? null : Date.parse(text));
 

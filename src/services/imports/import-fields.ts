@@ -3,10 +3,10 @@
  * One table drives the header mapping, the validation messages, the template workbook and the
  * README's column list, so they cannot disagree.
  */
-import { displayValue } from './cell-values.ts';
-import type { CellValue } from './sheet-reader.ts';
 
 import { IMPORT_KINDS, type ImportKind } from '../../models/imports.ts';
+import { displayValue } from './cell-values.ts';
+import type { CellValue } from './sheet-reader.ts';
 
 export { IMPORT_KINDS, type ImportKind };
 

@@ -18,7 +18,10 @@ export function importHistoryFactory({ store, businessTz }: { store: ImportStore
         limit: query.limit,
         offset: query.offset,
       });
-      const withLinks: ImportSummary[] = items.map((item) => ({ ...item, links: importLinks(item.importId) }));
+      const withLinks: ImportSummary[] = items.map((item) => ({
+        ...item,
+        links: importLinks(item.importId),
+      }));
       return { items: withLinks, total, limit: query.limit, offset: query.offset };
     },
   };
