@@ -9,11 +9,16 @@ ENV NODE_ENV=production \
     NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false
 
-FROM base AS deps
+# better-sqlite3 is a native addon: when no prebuilt binary can be fetched it compiles.
+FROM base AS build-tools
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+
+FROM build-tools AS deps
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev
 
-FROM base AS check
+FROM build-tools AS check
 COPY package.json package-lock.json ./
 RUN npm ci --include=dev
 COPY . .
@@ -25,7 +30,7 @@ COPY --from=check /app/.checked ./.checked
 COPY package.json tsconfig.json ./
 COPY src ./src
 COPY sample-upstream ./sample-upstream
-RUN mkdir -p exports && chown node:node exports
+RUN mkdir -p exports data && chown node:node exports data
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \

@@ -17,7 +17,13 @@ test('docker-compose.yml parses and every command it runs exists in package.json
   const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
     services: Record<string, { command?: string[]; image?: string; build?: unknown }>;
   };
-  assert.deepEqual(Object.keys(compose.services).sort(), ['api', 'redis', 'sample-upstream', 'worker']);
+  assert.deepEqual(Object.keys(compose.services).sort(), [
+    'api',
+    'postgres',
+    'redis',
+    'sample-upstream',
+    'worker',
+  ]);
   for (const [name, service] of Object.entries(compose.services)) {
     if (service.image) continue;
     assert.ok(service.build, `${name} builds the image`);

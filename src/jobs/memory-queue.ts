@@ -25,6 +25,7 @@ import {
   settleWithin,
 } from './job-fns.ts';
 import { type JobJournal, type JobRecord, journalWriter, restoredRecord } from './job-journal.ts';
+import { type Entry, entryOf, listOrder, type QueueRuntime, recordOf } from './memory-entries.ts';
 import {
   DEFAULT_RETENTION,
   type JobContext,
@@ -53,41 +54,6 @@ export interface MemoryQueueOptions<Reg extends JobRegistry> {
   closeTimeoutMs?: number;
   /** where jobs are written so that they survive a restart; none: in memory only */
   journal?: JobJournal;
-}
-
-interface Entry {
-  id: string;
-  name: string;
-  payload: unknown;
-  state: JobState;
-  progress: number;
-  attempts: number;
-  createdAtMs: number;
-  startedAtMs: number | null;
-  finishedAtMs: number | null;
-  result: unknown;
-  error: string | null;
-  maxAttempts: number;
-  backoffMs: number;
-  /** queued: epoch ms from which it may run */
-  runAt: number;
-  /** queued: order of arrival in the queued state */
-  seq: number;
-  /** active: the running attempt's controller (identifies the attempt) */
-  controller: AbortController | null;
-  waiters: Set<() => void>;
-}
-
-interface QueueRuntime {
-  name: string;
-  processors: Record<string, Processor<unknown, unknown>>;
-  jobs: Map<string, Entry>;
-  running: number;
-  /** ids in the order they finished, oldest first (retention drops from the front) */
-  finished: { completed: string[]; failed: string[] };
-  /** wakes the queue when the earliest retry backoff is over */
-  timer: NodeJS.Timeout | null;
-  timerAt: number;
 }
 
 export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueOptions<Reg>): JobQueue<Reg> {
@@ -120,26 +86,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
   const writer = options.journal ? journalWriter(options.journal, logger) : undefined;
   let restored: Promise<void> | undefined;
 
-  function recordOf(q: QueueRuntime, e: Entry): JobRecord {
-    return {
-      queue: q.name,
-      id: e.id,
-      name: e.name,
-      payload: e.payload,
-      state: e.state,
-      attempts: e.attempts,
-      maxAttempts: e.maxAttempts,
-      backoffMs: e.backoffMs,
-      runAtMs: e.runAt,
-      createdAtMs: e.createdAtMs,
-      startedAtMs: e.startedAtMs,
-      finishedAtMs: e.finishedAtMs,
-      result: e.result,
-      error: e.error,
-    };
-  }
-
-  const persist = (q: QueueRuntime, e: Entry) => writer?.saveLater(recordOf(q, e));
+  const persist = (q: QueueRuntime, e: Entry) => writer?.saveLater(recordOf(q.name, e));
 
   /** Reads the journal once, before the first job runs or is read. */
   function ready(): Promise<void> {
@@ -159,25 +106,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
         const q = queues.get(record.queue);
         if (!q || q.jobs.has(record.id)) continue;
         const r = restoredRecord(record, now);
-        const e: Entry = {
-          id: r.id,
-          name: r.name,
-          payload: r.payload,
-          state: r.state,
-          progress: r.state === 'completed' ? 100 : 0,
-          attempts: r.attempts,
-          createdAtMs: r.createdAtMs,
-          startedAtMs: r.startedAtMs,
-          finishedAtMs: r.finishedAtMs,
-          result: r.result ?? null,
-          error: r.error,
-          maxAttempts: r.maxAttempts,
-          backoffMs: r.backoffMs,
-          runAt: r.runAtMs,
-          seq: seq++,
-          controller: null,
-          waiters: new Set(),
-        };
+        const e = entryOf(r, seq++);
         q.jobs.set(e.id, e);
         if (e.state === 'completed' || e.state === 'failed') q.finished[e.state].push(e.id);
         if (r !== record) {
@@ -394,7 +323,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
       if (writer) {
         // A job is accepted once it is written: if the database cannot take it, the caller hears so.
         try {
-          await writer.save(recordOf(q, entry));
+          await writer.save(recordOf(q.name, entry));
         } catch (err) {
           throw new QueueUnavailableError(`the job could not be recorded: ${errorMessage(err)}`, {
             cause: err,
@@ -425,18 +354,10 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
       const now = Date.now();
       const byState = new Map<JobState, Entry[]>(states.map((s) => [s, []]));
       for (const e of q.jobs.values()) byState.get(e.state)?.push(e);
-      const ordered = (state: JobState, entries: Entry[]): Entry[] => {
-        if (state === 'active') return entries.sort((a, b) => (b.startedAtMs ?? 0) - (a.startedAtMs ?? 0));
-        if (state === 'queued') {
-          const ready = entries.filter((e) => e.runAt <= now).sort((a, b) => b.seq - a.seq);
-          const waiting = entries.filter((e) => e.runAt > now).sort((a, b) => b.runAt - a.runAt);
-          return [...ready, ...waiting];
-        }
-        // Finish order, newest first (ties keep the order they finished in).
-        const rank = new Map(q.finished[state].map((id, i) => [id, i]));
-        return entries.sort((a, b) => (rank.get(b.id) ?? 0) - (rank.get(a.id) ?? 0));
-      };
-      const groups = states.map((state) => ({ state, entries: ordered(state, byState.get(state) ?? []) }));
+      const groups = states.map((state) => ({
+        state,
+        entries: listOrder(state, byState.get(state) ?? [], q.finished, now),
+      }));
       const slices = pageAcrossStates(
         groups.map((g) => ({ state: g.state, count: g.entries.length })),
         offset,
