@@ -7,7 +7,7 @@
  * it. For a preparing step (a media upload, an upload URL) nothing reached the recipient yet, so it
  * stays `transient`. The answer itself (any status) is returned for the channel to judge.
  */
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher, type FormData, request } from 'undici';
 import { redactUrl } from './channel-fns.ts';
 import { ChannelError } from './channel-types.ts';
 

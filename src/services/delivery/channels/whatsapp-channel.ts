@@ -11,6 +11,8 @@
  * classified by `code` as Meta advises (titles in `message` are being deprecated).
  */
 import { readFile } from 'node:fs/promises';
+// undici's own FormData: the global one belongs to Node's bundled undici and cannot be sent by this one.
+import { FormData } from 'undici';
 import { attachFiles, e164Error, INCOMPLETE_NOTE, kpiLine, plainSummary } from './channel-fns.ts';
 import {
   ChannelError,
