@@ -1,7 +1,7 @@
 /** The Slack message (Block Kit) for a delivery, and how Slack's answers are classified. Pure. */
-import { ARROWS, INCOMPLETE_NOTE, kpiLine, parseRetryAfter } from './channel-fns.ts';
+import { ARROWS, classifyHttpStatus, INCOMPLETE_NOTE, kpiLine, parseRetryAfter } from './channel-fns.ts';
 import { ChannelError, type DeliveryMessage } from './channel-types.ts';
-import type { HttpAnswer, Phase } from './http-call.ts';
+import { type HttpAnswer, type Phase, parseJson } from './http-call.ts';
 
 /** Slack's mrkdwn needs only these three escaped. */
 export function escapeMrkdwn(s: string): string {
@@ -68,23 +68,18 @@ const TRY_LATER = new Set(['ratelimited', 'service_unavailable', 'request_timeou
 /** Throws the ChannelError a Web API answer means; returns its JSON body when `ok: true`. */
 export function checkSlackAnswer(answer: HttpAnswer, phase: Phase, what: string): Record<string, unknown> {
   const retryAfterMs = parseRetryAfter(answer.headers['retry-after']);
-  let body: Record<string, unknown> | undefined;
-  try {
-    body = JSON.parse(answer.text) as Record<string, unknown>;
-  } catch {
-    body = undefined;
-  }
-  if (answer.status === 429 || answer.status >= 500 || body === undefined || typeof body !== 'object') {
-    if (answer.status === 429 || answer.status >= 500) {
+  const parsed = parseJson(answer.text);
+  const body = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+  if (body?.ok === true && answer.status < 300) return body;
+  const statusKind = classifyHttpStatus(answer.status);
+  if (!body || typeof body.error !== 'string') {
+    if (statusKind) {
       throw new ChannelError(
-        'transient',
+        statusKind,
         `http-${answer.status}`,
         `${what}: HTTP ${answer.status}`,
         retryAfterMs,
       );
-    }
-    if (answer.status >= 400) {
-      throw new ChannelError('permanent', `http-${answer.status}`, `${what}: HTTP ${answer.status}`);
     }
     throw new ChannelError(
       phase === 'deliver' ? 'unknown' : 'transient',
@@ -92,11 +87,11 @@ export function checkSlackAnswer(answer: HttpAnswer, phase: Phase, what: string)
       `${what}: HTTP ${answer.status} without a readable answer`,
     );
   }
-  if (body.ok === true) return body;
-  const error =
-    typeof body.error === 'string' && /^[a-z0-9_]{1,64}$/.test(body.error) ? body.error : 'unknown_error';
+  const error = /^[a-z0-9_]{1,64}$/.test(body.error) ? body.error : 'unknown_error';
   const code = `slack-${error}`;
-  if (TRY_LATER.has(error)) throw new ChannelError('transient', code, `${what}: ${error}`, retryAfterMs);
+  if (TRY_LATER.has(error) || statusKind === 'transient') {
+    throw new ChannelError('transient', code, `${what}: ${error}`, retryAfterMs);
+  }
   if (MAYBE_DONE.has(error)) {
     throw new ChannelError(phase === 'deliver' ? 'unknown' : 'transient', code, `${what}: ${error}`);
   }
