@@ -17,6 +17,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   const raw = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!raw) return undefined;
   if (/^\d+$/.test(raw)) return Number(raw) * 1000;
+  // An HTTP date has a month name and a time; Date.parse alone would read "-5" as a year.
+  if (!/[A-Za-z]{3}/.test(raw) || !/\d{2}:\d{2}:\d{2}/.test(raw)) return undefined;
   const at = Date.parse(raw);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
