@@ -19,6 +19,10 @@ export interface SmtpTarget {
   port: number;
   secure: boolean;
   auth?: { user: string; pass: string };
+  /** from the URL's query, as nodemailer reads it: `?requireTLS=true&tls.rejectUnauthorized=false` */
+  requireTLS?: boolean;
+  ignoreTLS?: boolean;
+  tls?: Record<string, unknown>;
   /** shown in messages and logs instead of SMTP_URL, which may hold a password */
   label: string;
 }
@@ -33,6 +37,9 @@ export function smtpTargetFromUrl(smtpUrl: string): SmtpTarget {
     port,
     secure,
     auth: o.auth?.user ? { user: o.auth.user, pass: o.auth.pass } : undefined,
+    requireTLS: o.requireTLS === true,
+    ignoreTLS: o.ignoreTLS === true,
+    tls: o.tls,
     label: `${secure ? 'smtps' : 'smtp'}://${host}:${port}`,
   };
 }
@@ -88,6 +95,9 @@ export function smtpSend(
     host: target.host,
     port: target.port,
     secure: target.secure,
+    requireTLS: target.requireTLS,
+    ignoreTLS: target.ignoreTLS,
+    tls: target.tls,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
@@ -126,7 +136,8 @@ export function smtpSend(
       );
     conn.connect((err) => {
       if (err) return finish(err as SmtpFailure);
-      if (!target.auth) return send();
+      // As nodemailer's transport does: log in only when the server offers AUTH.
+      if (!target.auth || !conn.allowsAuth) return send();
       conn.login(target.auth, (loginErr) => (loginErr ? finish(loginErr as SmtpFailure) : send()));
     });
   });
