@@ -111,6 +111,13 @@ test('a reset after the body was sent is unknown; a timeout too; connection refu
   assert.equal(receiver.accepted.length, 0);
 });
 
+test('an attempt aborted before it starts is transient: nothing was sent', async (t) => {
+  const { receiver, hook, msg } = await setup(t);
+  const err = await sendError(hook.send(msg(), { signal: AbortSignal.abort() }));
+  assert.deepEqual([err.kind, err.code], ['transient', 'aborted']);
+  assert.equal(receiver.accepted.length, 0);
+});
+
 test('neither the secret, the signature nor the URL query appear in errors', async (t) => {
   const { receiver, hook, msg } = await setup(t);
   receiver.answer({ status: 500 }, 'reset');

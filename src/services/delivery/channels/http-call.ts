@@ -30,7 +30,9 @@ const NOT_CONNECTED = new Set([
 
 export function createHttpAgent(timeoutMs: number): Agent {
   return new Agent({
-    connect: { timeout: Math.min(timeoutMs, 10_000) },
+    // Shorter than the attempt's deadline, so a connection that never opens ends as a connect
+    // failure (nothing sent) rather than as a deadline with an unknown outcome.
+    connect: { timeout: Math.max(50, Math.min(Math.floor(timeoutMs / 2), 10_000)) },
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     // One attempt means one attempt: no pipelining surprises, no reuse of a half-dead socket.
@@ -62,6 +64,9 @@ export async function httpCall(
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<HttpAnswer> {
+  if (signal.aborted) {
+    throw new ChannelError('transient', 'aborted', `${req.what}: aborted before anything was sent`);
+  }
   const timeout = AbortSignal.timeout(timeoutMs);
   const both = AbortSignal.any([signal, timeout]);
   try {
