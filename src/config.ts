@@ -158,7 +158,10 @@ export const EnvSchema = z.object({
   IMPORT_RETENTION_DAYS: intFrom(7, 1, 3_650),
 
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
-  MAIL_FROM: z.string().min(3).default('SalesFlow Reports <reports@salesflow.local>'),
+  MAIL_FROM: z
+    .string()
+    .regex(/^[^\r\n]*@[^\r\n]+$/, 'must be an address such as "SalesFlow <reports@example.com>"')
+    .default('SalesFlow Reports <reports@salesflow.local>'),
   ATTACHMENT_MAX_MB: intFrom(10, 1, 1_024),
   DELIVERY_TIMEOUT_MS: intFrom(30_000, 100, 600_000),
   WHATSAPP_API_URL: url(['http:', 'https:']).default('https://graph.facebook.com/v21.0'),
