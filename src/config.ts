@@ -162,6 +162,33 @@ export const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   DATABASE_POOL_SIZE: intFrom(10, 1, 200),
   DATABASE_TIMEOUT_MS: intFrom(5_000, 100, 120_000),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: z
+    .string()
+    .regex(/^[^\r\n]*@[^\r\n]+$/, 'must be an address such as "SalesFlow <reports@example.com>"')
+    .default('SalesFlow Reports <reports@salesflow.local>'),
+  ATTACHMENT_MAX_MB: intFrom(10, 1, 1_024),
+  DELIVERY_TIMEOUT_MS: intFrom(30_000, 100, 600_000),
+  WHATSAPP_API_URL: url(['http:', 'https:']).default('https://graph.facebook.com/v21.0'),
+  WHATSAPP_TOKEN: z.string().min(8).optional(),
+  WHATSAPP_PHONE_NUMBER_ID: z
+    .string()
+    .regex(/^\d{5,20}$/, 'must be the numeric phone number id')
+    .optional(),
+  WHATSAPP_TEMPLATE: z
+    .string()
+    .regex(/^[a-z0-9_]{1,512}$/, 'must be a template name (lowercase letters, digits, _)')
+    .optional(),
+  WHATSAPP_TEMPLATE_LANGUAGE: z
+    .string()
+    .regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code such as en or en_US')
+    .default('en'),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xox[a-z]-/, 'must be a Slack bot token (xoxb-...)')
+    .optional(),
+  SLACK_API_URL: url(['http:', 'https:']).default('https://slack.com/api'),
+  WEBHOOK_SECRET: z.string().min(16, 'must have at least 16 characters').optional(),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -235,6 +262,27 @@ export interface Config {
     maxZipRatio: number;
     retentionMs: number;
   };
+  /** scheduled delivery channels; each is optional (see services/delivery/channels) */
+  delivery: {
+    /** unset: e-mails are written as .eml files under EXPORTS_DIR/outbox */
+    smtpUrl: string | undefined;
+    mailFrom: string;
+    /** files over this go as the signed link when a recipient's attach option is auto */
+    attachmentMaxBytes: number;
+    /** the longest one send attempt may take */
+    timeoutMs: number;
+    whatsapp:
+      | {
+          apiUrl: string;
+          token: string;
+          phoneNumberId: string;
+          template: string | undefined;
+          templateLanguage: string;
+        }
+      | undefined;
+    slack: { apiUrl: string; botToken: string | undefined };
+    webhookSecret: string | undefined;
+  };
 }
 
 export type DatabaseConfig =
@@ -307,6 +355,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       { variable: 'UPSTREAM_RETRY_MAX_MS', message: 'must be at least UPSTREAM_RETRY_BASE_MS' },
     ]);
   }
+  if (Boolean(e.WHATSAPP_TOKEN) !== Boolean(e.WHATSAPP_PHONE_NUMBER_ID)) {
+    throw new ConfigError([
+      {
+        variable: e.WHATSAPP_TOKEN ? 'WHATSAPP_PHONE_NUMBER_ID' : 'WHATSAPP_TOKEN',
+        message: 'WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID are set together or not at all',
+      },
+    ]);
+  }
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -372,6 +428,24 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxZipEntries: e.IMPORT_MAX_ZIP_ENTRIES,
       maxZipRatio: e.IMPORT_MAX_ZIP_RATIO,
       retentionMs: e.IMPORT_RETENTION_DAYS * 86_400_000,
+    },
+    delivery: {
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.MAIL_FROM,
+      attachmentMaxBytes: e.ATTACHMENT_MAX_MB * 1024 * 1024,
+      timeoutMs: e.DELIVERY_TIMEOUT_MS,
+      whatsapp:
+        e.WHATSAPP_TOKEN && e.WHATSAPP_PHONE_NUMBER_ID
+          ? {
+              apiUrl: e.WHATSAPP_API_URL,
+              token: e.WHATSAPP_TOKEN,
+              phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID,
+              template: e.WHATSAPP_TEMPLATE,
+              templateLanguage: e.WHATSAPP_TEMPLATE_LANGUAGE,
+            }
+          : undefined,
+      slack: { apiUrl: e.SLACK_API_URL, botToken: e.SLACK_BOT_TOKEN },
+      webhookSecret: e.WEBHOOK_SECRET,
     },
   };
 }
