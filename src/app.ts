@@ -20,6 +20,7 @@ import { forecastRoutes } from './routes/forecast-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { importRoutes } from './routes/import-routes.ts';
 import { reportRoutes } from './routes/report-routes.ts';
+import { scheduleRoutes } from './routes/schedule-routes.ts';
 import { syncRoutes } from './routes/sync-routes.ts';
 
 declare module 'fastify' {
@@ -142,7 +143,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   });
   await app.register(fastifyCors, {
     origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
-    methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id', 'idempotency-key'],
     exposedHeaders: ['x-request-id', 'x-cache', 'retry-after', 'content-disposition', 'warning'],
     maxAge: 600,
@@ -176,6 +177,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(forecastRoutes, { prefix: '/api/v1' });
   await app.register(reportRoutes, { prefix: '/api/v1' });
   await app.register(importRoutes, { prefix: '/api/v1' });
+  await app.register(scheduleRoutes, { prefix: '/api/v1' });
 
   return app;
 }

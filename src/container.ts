@@ -14,6 +14,7 @@ import type { Config } from './config.ts';
 import { createDatabase, type Db } from './db/database.ts';
 import { importRecordsFactory } from './db/repos/import-records.ts';
 import { jobRecordsFactory } from './db/repos/job-records.ts';
+import { schedulesRepoFactory } from './db/repos/schedules.ts';
 import { createJobQueue } from './jobs/job-queue-factory.ts';
 import type { AppJobQueue, AppProcessors } from './jobs/job-registry.ts';
 import { catalogSnapshotFactory } from './services/analytics/catalog-snapshot.ts';
@@ -27,6 +28,8 @@ import {
   stockAnalyticsServiceFactory,
 } from './services/analytics/stock-analytics-service.ts';
 import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
+import { type ChannelSet, createChannels } from './services/delivery/channels/create-channels.ts';
+import { type ScheduleService, scheduleServiceFactory } from './services/delivery/schedule-service.ts';
 import { type ForecastService, forecastServiceFactory } from './services/forecast/forecast-service.ts';
 import { type HealthService, healthServiceFactory } from './services/health-service.ts';
 import { type ImportHistory, importHistoryFactory } from './services/imports/import-history.ts';
@@ -53,6 +56,9 @@ export interface Container {
   reports: ReportService;
   imports: ImportService;
   importHistory: ImportHistory;
+  /** delivery channels (e-mail, WhatsApp, Slack, webhooks), each optional */
+  channels: ChannelSet;
+  schedules: ScheduleService;
   /** the job processors, for the in-process runner (embedded) or src/worker.ts (shared) */
   processors: AppProcessors;
   /** migrates the database and starts what must run before the first request (idempotent) */
@@ -163,6 +169,15 @@ export function createContainer(
   });
   importsRef = imports;
 
+  const channels = createChannels(config, logger);
+  const schedules = scheduleServiceFactory({
+    repo: schedulesRepoFactory(db),
+    channels,
+    catalog: {
+      stores: async () => (await catalog.stores()).value.map((s) => ({ id: String(s.id), region: s.region })),
+    },
+    businessTz: config.businessTz,
+  });
   let started: Promise<void> | undefined;
   return {
     config,
@@ -180,6 +195,8 @@ export function createContainer(
     reports,
     imports,
     importHistory: importHistoryFactory({ store: importStore, businessTz: config.businessTz }),
+    channels,
+    schedules,
     processors,
     start() {
       started ??= (async () => {
@@ -192,7 +209,8 @@ export function createContainer(
       // Jobs first: a running report still reads from the upstream and the cache.
       await jobs.close().catch(() => {});
       await renderer.close();
-      await Promise.allSettled([upstream.close(), cache.close(), db.close()]);
+      await Promise.allSettled([upstream.close(), cache.close(), channels.close()]);
+      await db.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -80,8 +80,44 @@ export interface DeliveriesTable {
   sent_at: string | null;
 }
 
+export interface SchedulesTable {
+  id: string;
+  name: string;
+  enabled: number;
+  /** JSON: {type, format, filters?} */
+  report: string;
+  cron: string;
+  timezone: string;
+  /** JSON: [{channel, address, name?, slice?}] */
+  recipients: string;
+  /** JSON */
+  options: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The execution log: one row per run of a schedule. */
+export interface ScheduleRunsTable {
+  id: string;
+  schedule_id: string;
+  period: string;
+  /** cron, manual or catch_up */
+  trigger: string;
+  /** working, success, partial, error, noop */
+  state: string;
+  fire_at: string;
+  started_at: string;
+  finished_at: string | null;
+  late: number;
+  /** JSON: per recipient outcomes */
+  outcome: string | null;
+  error: string | null;
+}
+
 export interface Database {
   imports: ImportsTable;
   job_records: JobRecordsTable;
   deliveries: DeliveriesTable;
+  schedules: SchedulesTable;
+  schedule_runs: ScheduleRunsTable;
 }

@@ -9,9 +9,7 @@
  */
 import { Cron } from 'croner';
 import { formatDay, isoWeekKey, localParts, monthKey, weekday } from '../../lib/calendar.ts';
-
-export const SCHEDULE_REPORT_TYPES = ['daily', 'weekly', 'monthly'] as const;
-export type ScheduleReportType = (typeof SCHEDULE_REPORT_TYPES)[number];
+import type { ScheduleReportType } from '../../models/schedules.ts';
 
 export interface Period {
   /** the ledger's period key: 2026-12-01, 2026-W48 or 2026-11 */
