@@ -297,7 +297,15 @@ test('excluded indexes are not fitted: a block of zeros marked excluded forecast
   const clean = weeklySeries(280, 21);
   const block = Array.from({ length: 14 }, (_, i) => 200 + i);
   const holed = clean.map((v, t) => (t >= 200 && t < 214 ? 0 : v));
-  for (const model of ['seasonal_regression', 'linear_trend', 'seasonal_naive', 'auto'] as const) {
+  for (const model of [
+    'seasonal_regression',
+    'linear_trend',
+    'seasonal_naive',
+    'ets',
+    'theta',
+    'combination',
+    'auto',
+  ] as const) {
     const withZeros = run(holed, { model, exclude: block });
     const withValues = run(clean, { model, exclude: block });
     // What sits in excluded slots cannot matter at all...
@@ -398,4 +406,50 @@ test('speed: 730 days, horizon 28, auto (median reported, not asserted)', (t) =>
   }
   times.sort((a, b) => a - b);
   t.diagnostic(`forecast 730 days / h=28 / auto: median ${times[10]!.toFixed(1)} ms`);
+});
+
+test('auto chooses on the folds before the last horizon; the metrics and coverage score that last fold', () => {
+  const values = weeklySeries(365, 12);
+  const horizon = 28;
+  const out = run(values, { horizon });
+  assert.equal(out.backtest.horizon, horizon);
+  assert.deepEqual(out.backtest.scored, { from: 365 - horizon, steps: horizon });
+  // Rewriting the last horizon changes what is scored, never what was chosen or why.
+  const z = normal(99);
+  const shaken = values.map((v, t) => (t >= 365 - horizon ? v + 40 * z() : v));
+  const again = run(shaken, { horizon });
+  assert.equal(again.model.name, out.model.name);
+  assert.equal(again.model.reason.split(';')[0], out.model.reason.split(';')[0]);
+  assert.notEqual(again.backtest.mae, out.backtest.mae);
+  assert.ok(again.backtest.mae! > out.backtest.mae!, 'noise in the scored fold shows in its metrics');
+  for (const level of ['80', '95']) {
+    const c = out.backtest.coverage[level];
+    assert.ok(typeof c === 'number' && c >= 0 && c <= 1, `coverage ${level}: ${c}`);
+  }
+  assert.ok(out.backtest.coverage['95']! >= out.backtest.coverage['80']!);
+  // No fold at all: nothing to score, no coverage.
+  const tiny = run([10, 12, 11], { horizon: 3, period: 0 });
+  assert.deepEqual(tiny.backtest.coverage, { '80': null, '95': null });
+  assert.deepEqual(tiny.backtest.scored, { from: 3, steps: 0 });
+});
+
+test('conformal intervals: the 80 % band of auto covers about 80 % of held-out points', () => {
+  let covered = 0;
+  let total = 0;
+  for (let seed = 30; seed < 38; seed++) {
+    const z = normal(seed);
+    let level = 400;
+    const values = Array.from({ length: 392 }, (_, t) => {
+      level += 2 * z();
+      return level * (1 + 0.2 * Math.sin((2 * Math.PI * t) / 7)) + 8 * z();
+    });
+    const history = values.slice(0, -28);
+    const out = run(history, { horizon: 28 });
+    values.slice(-28).forEach((actual, k) => {
+      const p = out.forecast[k]!;
+      if (actual >= p.lower['80']! && actual <= p.upper['80']!) covered++;
+      total++;
+    });
+  }
+  assert.ok(covered / total >= 0.7 && covered / total <= 0.9, `80 % coverage ${covered / total}`);
 });
