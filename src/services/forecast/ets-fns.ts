@@ -178,7 +178,7 @@ export function fitEtsVariant(
   const best = nelderMead(objective, start ?? startOf(variant), {
     step: 1,
     maxIterations: iterations * startOf(variant).length,
-    tolerance: 1e-6,
+    tolerance: 1e-4,
   });
   const params = paramsOf(best.x, variant);
   const run = filter(y, real, m, variant, params, init, new Float64Array(Math.max(m, 1)));
