@@ -219,7 +219,9 @@ export function fitEtsVariant(
 export function etsVariants(series: Series, positive: boolean): EtsVariant[] {
   const seasons: SeasonKind[] = series.period >= 2 ? ['A', ...(positive ? (['M'] as const) : [])] : ['N'];
   const variants: EtsVariant[] = [];
-  for (const season of seasons) for (const trend of ['N', 'Ad'] as const) variants.push({ trend, season });
+  for (const season of seasons) {
+    for (const trend of ['N', 'A', 'Ad'] as const) variants.push({ trend, season });
+  }
   return variants;
 }
 
