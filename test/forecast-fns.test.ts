@@ -153,12 +153,19 @@ test('a multiplicative weekly pattern (amplitude proportional to a growing level
   assert.equal(run(additive, { model: 'seasonal_regression' }).model.transform, 'none');
 });
 
-test('month of year: 3 years recover the monthly pattern; 18 months fall back with a warning', () => {
+test('month of year: 3 years recover the monthly pattern; a season and 3 points are enough; 14 months fall back', () => {
   const pattern = [0, -20, 10, 30, 50, 80, 90, 70, 40, 20, 60, 150]; // January .. December
   const z = normal(3);
   const phase = 3; // the series starts in April
   const values = Array.from({ length: 36 }, (_, t) => 1000 + 5 * t + pattern[(phase + t) % 12]! + 2 * z());
-  const out = forecast({ values, period: 12, phase, horizon: 12, model: 'auto', levels: [80] });
+  const out = forecast({
+    values,
+    period: 12,
+    phase,
+    horizon: 12,
+    model: 'seasonal_regression',
+    levels: [80],
+  });
   assert.equal(out.model.name, 'seasonal_regression');
   assert.equal(out.model.features.length, 13);
   for (let month = 2; month <= 12; month++) {
@@ -170,8 +177,20 @@ test('month of year: 3 years recover the monthly pattern; 18 months fall back wi
     assertClose(p.value, 1000 + 5 * (36 + k) + pattern[(phase + 36 + k) % 12]!, 0.01, 'value');
   });
 
+  // Two years less a partial month at each end still fit the season (the old rule wanted 24).
+  const twoYears = forecast({
+    values: values.slice(0, 23),
+    period: 12,
+    phase,
+    horizon: 3,
+    model: 'auto',
+    levels: [80],
+  });
+  assert.ok(!twoYears.warnings.some((w) => /not considered/.test(w)), twoYears.warnings.join());
+  assert.match(twoYears.model.reason, /seasonal_regression( \d| had the lowest)/);
+
   const short = forecast({
-    values: values.slice(0, 18),
+    values: values.slice(0, 14),
     period: 12,
     phase,
     horizon: 6,
@@ -179,13 +198,13 @@ test('month of year: 3 years recover the monthly pattern; 18 months fall back wi
     levels: [80],
   });
   assert.equal(short.model.name, 'linear_trend');
-  assert.match(short.model.reason, /two full seasons/);
+  assert.match(short.model.reason, /a full season and 3 points/);
   assert.ok(
-    short.warnings.some((w) => /fell back to linear_trend.*24 points needed, have 18/.test(w)),
+    short.warnings.some((w) => /fell back to linear_trend.*15 points needed, have 14/.test(w)),
     short.warnings.join(),
   );
   const shortAuto = forecast({
-    values: values.slice(0, 18),
+    values: values.slice(0, 14),
     period: 12,
     phase,
     horizon: 6,
@@ -224,8 +243,19 @@ test('intervals widen with the horizon, and forecasts never go below zero', () =
     level += 6 * z();
     return level + WEEK[t % 7]! + 4 * z();
   });
-  assert.equal(run(walk, { horizon: 28 }).model.name, 'seasonal_naive');
-  for (const model of ['auto', 'linear_trend', 'seasonal_naive', 'seasonal_regression'] as const) {
+  // Models that follow the level win over the fixed-line ones.
+  assert.ok(
+    ['seasonal_naive', 'ets', 'theta', 'combination'].includes(run(walk, { horizon: 28 }).model.name),
+  );
+  for (const model of [
+    'auto',
+    'linear_trend',
+    'seasonal_naive',
+    'seasonal_regression',
+    'ets',
+    'theta',
+    'combination',
+  ] as const) {
     const out = run(walk, { model, horizon: 28 });
     const widths = out.forecast.map((p) => p.upper['80']! - p.lower['80']!);
     for (let k = 1; k < widths.length; k++) {
@@ -233,7 +263,7 @@ test('intervals widen with the horizon, and forecasts never go below zero', () =
     }
     // Trend models miss the wandering level by about as much tomorrow as in four weeks; the models
     // that follow the level gain a lot of uncertainty with the horizon.
-    if (out.model.name === 'seasonal_naive') {
+    if (out.model.name === 'seasonal_naive' || out.model.name === 'ets') {
       assert.ok(widths[27]! > 1.5 * widths[0]!, `${model}: ${widths[0]} → ${widths[27]}`);
     }
     assert.ok(
@@ -248,7 +278,15 @@ test('intervals widen with the horizon, and forecasts never go below zero', () =
 
   const z2 = normal(9);
   const falling = Array.from({ length: 120 }, (_, t) => Math.max(0, 600 - 5 * t + WEEK[t % 7]! + 5 * z2()));
-  for (const model of ['auto', 'linear_trend', 'seasonal_regression', 'seasonal_naive'] as const) {
+  for (const model of [
+    'auto',
+    'linear_trend',
+    'seasonal_regression',
+    'seasonal_naive',
+    'ets',
+    'theta',
+    'combination',
+  ] as const) {
     const out = run(falling, { model, horizon: 60 });
     assertWellFormed(out, 60);
   }
@@ -259,7 +297,15 @@ test('excluded indexes are not fitted: a block of zeros marked excluded forecast
   const clean = weeklySeries(280, 21);
   const block = Array.from({ length: 14 }, (_, i) => 200 + i);
   const holed = clean.map((v, t) => (t >= 200 && t < 214 ? 0 : v));
-  for (const model of ['seasonal_regression', 'linear_trend', 'seasonal_naive', 'auto'] as const) {
+  for (const model of [
+    'seasonal_regression',
+    'linear_trend',
+    'seasonal_naive',
+    'ets',
+    'theta',
+    'combination',
+    'auto',
+  ] as const) {
     const withZeros = run(holed, { model, exclude: block });
     const withValues = run(clean, { model, exclude: block });
     // What sits in excluded slots cannot matter at all...
@@ -291,16 +337,16 @@ test('excluded indexes are not fitted: a block of zeros marked excluded forecast
   assert.ok(naive.backtest.folds >= 3);
 });
 
-test('auto picks seasonal_regression on a seasonal series and says why; baseline metrics are present', () => {
+test('auto prefers the combination on a seasonal series and says why; baseline metrics are present', () => {
   const out = run(weeklySeries(365, 4), { horizon: 28 });
-  assert.equal(out.model.name, 'seasonal_regression');
+  assert.equal(out.model.name, 'combination');
   assert.match(
     out.model.reason,
-    /^auto: seasonal_regression had the lowest backtest MASE \(\d+\.\d\d vs seasonal_naive \d+\.\d\d, linear_trend \d+\.\d\d\)/,
+    /^auto: combination (chosen, no single model beat its backtest MASE by 20 %|had the lowest backtest MASE) \(\d+\.\d\d vs seasonal_naive \d+\.\d\d, linear_trend \d+\.\d\d, theta \d+\.\d\d, ets \d+\.\d\d, seasonal_regression \d+\.\d\d\); mean of ets \(ETS\(A,/,
   );
   const { backtest } = out;
   assert.equal(backtest.method, 'rolling_origin');
-  assert.ok(backtest.folds >= 3 && backtest.folds <= 5);
+  assert.ok(backtest.folds >= 3 && backtest.folds <= 6);
   assert.equal(backtest.horizon, 28);
   for (const v of [backtest.mae, backtest.rmse, backtest.mape, backtest.smape, backtest.mase]) {
     assert.ok(typeof v === 'number' && v >= 0);
@@ -360,4 +406,50 @@ test('speed: 730 days, horizon 28, auto (median reported, not asserted)', (t) =>
   }
   times.sort((a, b) => a - b);
   t.diagnostic(`forecast 730 days / h=28 / auto: median ${times[10]!.toFixed(1)} ms`);
+});
+
+test('auto chooses on the folds before the last horizon; the metrics and coverage score that last fold', () => {
+  const values = weeklySeries(365, 12);
+  const horizon = 28;
+  const out = run(values, { horizon });
+  assert.equal(out.backtest.horizon, horizon);
+  assert.deepEqual(out.backtest.scored, { from: 365 - horizon, steps: horizon });
+  // Rewriting the last horizon changes what is scored, never what was chosen or why.
+  const z = normal(99);
+  const shaken = values.map((v, t) => (t >= 365 - horizon ? v + 40 * z() : v));
+  const again = run(shaken, { horizon });
+  assert.equal(again.model.name, out.model.name);
+  assert.equal(again.model.reason.split(';')[0], out.model.reason.split(';')[0]);
+  assert.notEqual(again.backtest.mae, out.backtest.mae);
+  assert.ok(again.backtest.mae! > out.backtest.mae!, 'noise in the scored fold shows in its metrics');
+  for (const level of ['80', '95']) {
+    const c = out.backtest.coverage[level];
+    assert.ok(typeof c === 'number' && c >= 0 && c <= 1, `coverage ${level}: ${c}`);
+  }
+  assert.ok(out.backtest.coverage['95']! >= out.backtest.coverage['80']!);
+  // No fold at all: nothing to score, no coverage.
+  const tiny = run([10, 12, 11], { horizon: 3, period: 0 });
+  assert.deepEqual(tiny.backtest.coverage, { '80': null, '95': null });
+  assert.deepEqual(tiny.backtest.scored, { from: 3, steps: 0 });
+});
+
+test('conformal intervals: the 80 % band of auto covers about 80 % of held-out points', () => {
+  let covered = 0;
+  let total = 0;
+  for (let seed = 30; seed < 38; seed++) {
+    const z = normal(seed);
+    let level = 400;
+    const values = Array.from({ length: 392 }, (_, t) => {
+      level += 2 * z();
+      return level * (1 + 0.2 * Math.sin((2 * Math.PI * t) / 7)) + 8 * z();
+    });
+    const history = values.slice(0, -28);
+    const out = run(history, { horizon: 28 });
+    values.slice(-28).forEach((actual, k) => {
+      const p = out.forecast[k]!;
+      if (actual >= p.lower['80']! && actual <= p.upper['80']!) covered++;
+      total++;
+    });
+  }
+  assert.ok(covered / total >= 0.7 && covered / total <= 0.9, `80 % coverage ${covered / total}`);
 });

@@ -212,3 +212,131 @@ test('bad input is a 400 naming the field', async (t) => {
     assert.ok(paths.includes(path), `${JSON.stringify(payload)} names ${path}; got ${paths.join(', ')}`);
   }
 });
+
+/** Two years and a bit of one product with a yearly swing, a weekday pattern and growth, from 2024-05-01. */
+const LONG_FIRST = parseDay('2024-05-01')!;
+async function longUpstream(t: Parameters<typeof startServer>[0]) {
+  return startServer(t, (req, res) => {
+    const u = new URL(req.url, 'http://x');
+    if (u.pathname === '/stores')
+      return json(res, 200, [{ id: 1, name: 'Big', city: 'Paris', region: 'IDF', employees: 10 }]);
+    if (u.pathname === '/products')
+      return json(res, 200, [
+        { id: 'P1', sku: 'S1', name: 'One', category: 'C', brand: 'B', price: 10, cost: 1 },
+      ]);
+    if (u.pathname === '/stock') return json(res, 200, []);
+    const day = parseDay(u.searchParams.get('from') ?? '')!;
+    const content = [];
+    if (day >= LONG_FIRST && day < parseDay(TODAY)!) {
+      const date = formatDay(day);
+      const month = new Date(day * 86_400_000).getUTCMonth();
+      const units = Math.round(
+        (20 + (day - LONG_FIRST) / 60) *
+          (1 + 0.4 * Math.sin((2 * Math.PI * month) / 12)) *
+          [1, 1, 1, 1, 1.2, 1.6, 1.4][weekday(day)]!,
+      );
+      content.push({
+        id: `${date}-1`,
+        orderId: `${date}-a`,
+        storeId: 1,
+        productId: 'P1',
+        quantity: units,
+        unitPrice: 10,
+        amount: units * 10,
+        soldAt: `${date}T12:00:00+02:00`,
+        unitCost: 1,
+      });
+    }
+    return json(res, 200, {
+      content,
+      number: 0,
+      size: 5000,
+      totalElements: content.length,
+      totalPages: 1,
+      last: true,
+    });
+  });
+}
+
+test('months and weeks: two years keep their season, the history starts at the first sale, meta echoes the request', async (t) => {
+  const up = await longUpstream(t);
+  const app = await build(t, { UPSTREAM_URL: up.url, ANALYTICS_TODAY: TODAY });
+
+  // From mid-June 2024: the window widens back to 1 June, so 24 full months, not 23.
+  const monthly = await post(app, {
+    granularity: 'month',
+    history: { from: '2024-06-15', to: '2026-05-31' },
+    model: 'auto',
+  });
+  assert.equal(monthly.statusCode, 200, monthly.body);
+  const m = monthly.json();
+  const series = m.series[0];
+  assert.equal(series.history.length, 24);
+  assert.equal(series.history[0].date, '2024-06-01');
+  assert.deepEqual(
+    series.warnings.filter((w: string) => /not considered/.test(w)),
+    [],
+  );
+  assert.deepEqual(
+    { target: m.meta.target, granularity: m.meta.granularity, horizon: m.meta.horizon },
+    { target: 'revenue', granularity: 'month', horizon: 3 },
+  );
+  assert.equal(series.backtest.scored.to, '2026-05-01');
+  assert.ok(Object.keys(series.backtest.coverage).every((k) => ['80', '95'].includes(k)));
+
+  // Weekly data with two full years gets the yearly season: 51 week dummies.
+  const weekly = await post(app, {
+    granularity: 'week',
+    history: { from: '2024-05-06', to: '2026-05-31' },
+    model: 'seasonal_regression',
+    target: 'units',
+  });
+  assert.equal(weekly.statusCode, 200, weekly.body);
+  const w = weekly.json().series[0];
+  assert.equal(w.model.name, 'seasonal_regression');
+  assert.equal(w.model.features.length, 53);
+  assert.match(w.model.featureNotes.week_2, /^ISO week 2 against week 1/);
+
+  // Daily, from before the first sale: no leading zero day; coefficients rounded; dow explained.
+  const daily = await post(app, {
+    history: { from: '2024-04-20', to: '2024-08-31' },
+    model: 'seasonal_regression',
+    horizon: 7,
+  });
+  assert.equal(daily.statusCode, 200, daily.body);
+  const d = daily.json().series[0];
+  assert.equal(d.history[0].date, '2024-05-01');
+  assert.ok(d.history[0].value > 0);
+  for (const [name, v] of Object.entries(d.model.coefficients as Record<string, number>)) {
+    const text = String(v);
+    const decimals = text.includes('.') ? text.split('.')[1]!.length : 0;
+    assert.ok(Math.abs(v) < 1 ? text.replace(/^-?0\.0*/, '').length <= 4 : decimals <= 2, `${name}: ${v}`);
+  }
+  assert.deepEqual(
+    ['dow_1', 'dow_6'].map((f) => d.model.featureNotes[f]),
+    ['Tuesday against Monday', 'Sunday against Monday'].map((note) =>
+      d.model.transform === 'log1p' ? `${note} (on the log(1 + value) scale)` : note,
+    ),
+  );
+  assert.match(d.model.featureNotes.trend, /per day/);
+  for (const v of [d.backtest.mae, d.backtest.rmse, d.backtest.smape]) {
+    assert.equal(Math.round(v * 100) / 100, v);
+  }
+});
+
+test('weekly and monthly history may cover 1,827 days; daily stays at 1,096', async (t) => {
+  const app = await build(t, { ANALYTICS_TODAY: TODAY });
+  for (const [payload, ok] of [
+    [{ granularity: 'month', history: { from: '2021-06-01', to: '2026-05-31' } }, true],
+    [{ granularity: 'week', history: { from: '2021-06-01', to: '2026-05-31' } }, true],
+    [{ granularity: 'month', history: { from: '2021-05-30', to: '2026-05-31' } }, false],
+    [{ granularity: 'day', history: { from: '2023-05-01', to: '2026-05-31' } }, false],
+  ] as const) {
+    const res = await post(app, payload);
+    if (ok) assert.notEqual(res.statusCode, 400, `${JSON.stringify(payload)}: ${res.body}`);
+    else {
+      assert.equal(res.statusCode, 400, JSON.stringify(payload));
+      assert.match(res.body, /history may cover at most (1827|1096) days/);
+    }
+  }
+});

@@ -3,6 +3,19 @@ import { z } from 'zod';
 import { parseDay } from '../lib/calendar.ts';
 import { MAX_WINDOW_DAYS } from './analytics.ts';
 
+/** Weekly and monthly models need more than the analytics' three years: two full prior years and this one. */
+export const MAX_HISTORY_DAYS = { day: MAX_WINDOW_DAYS, week: 1827, month: 1827 } as const;
+/** Default history: two years of days; three years of weeks or months, so a yearly season is seen twice. */
+export const HISTORY_DEFAULT_DAYS = { day: 730, week: 1096, month: 1096 } as const;
+export const FORECAST_MODELS = [
+  'seasonal_naive',
+  'linear_trend',
+  'seasonal_regression',
+  'ets',
+  'theta',
+  'combination',
+] as const;
+
 export const HORIZON_DEFAULTS = { day: 28, week: 8, month: 3 } as const;
 export const HORIZON_MAX = { day: 365, week: 52, month: 12 } as const;
 
@@ -21,7 +34,11 @@ export const ForecastRequest = z
       .describe('periods ahead; default 28 days / 8 weeks / 3 months; at most 365 / 52 / 12'),
     history: z
       .strictObject({
-        from: day.optional().describe('default: 730 days before `to`'),
+        from: day
+          .optional()
+          .describe(
+            'default: 730 days before `to` (day), 1,096 (week, month); widened back to the start of its week or month',
+          ),
         to: day.optional().describe('default: yesterday'),
       })
       .default({}),
@@ -39,7 +56,10 @@ export const ForecastRequest = z
       .optional()
       .describe('one series per group'),
     top: z.number().int().min(1).max(100).default(10).describe('groups by revenue over the history'),
-    model: z.enum(['auto', 'seasonal_regression', 'linear_trend', 'seasonal_naive']).default('auto'),
+    model: z
+      .enum(['auto', ...FORECAST_MODELS])
+      .default('auto')
+      .describe('auto: the backtest chooses between the combination and the single models'),
     levels: z
       .array(z.number().int().min(50).max(99))
       .min(1)
@@ -61,11 +81,11 @@ export const ForecastRequest = z
       const t = parseDay(to)!;
       if (f > t)
         ctx.addIssue({ code: 'custom', path: ['history', 'from'], message: `must not be after to (${to})` });
-      else if (t - f + 1 > MAX_WINDOW_DAYS)
+      else if (t - f + 1 > MAX_HISTORY_DAYS[v.granularity])
         ctx.addIssue({
           code: 'custom',
           path: ['history', 'to'],
-          message: `history may cover at most ${MAX_WINDOW_DAYS} days`,
+          message: `history may cover at most ${MAX_HISTORY_DAYS[v.granularity]} days for granularity ${v.granularity}`,
         });
     }
   });
@@ -77,7 +97,10 @@ const Metrics = {
   rmse: z.number().nullable(),
   mape: z.number().nullable().describe('percent; null when an actual value is zero'),
   smape: z.number().nullable().describe('percent, 0..200'),
-  mase: z.number().nullable().describe('< 1: better than the seasonal naive forecast in-sample'),
+  mase: z
+    .number()
+    .nullable()
+    .describe('mean absolute error over the in-sample seasonal naive MAE; < 1: better than seasonal naive'),
 };
 
 export const ForecastAnswer = z
@@ -89,16 +112,32 @@ export const ForecastAnswer = z
         history: z.array(z.object({ date: z.string(), value: z.number() })),
         forecast: z.array(z.object({ date: z.string(), value: z.number(), lower: Band, upper: Band })),
         model: z.object({
-          name: z.enum(['seasonal_regression', 'linear_trend', 'seasonal_naive']),
+          name: z.enum(FORECAST_MODELS),
           features: z.array(z.string()),
-          coefficients: z.record(z.string(), z.number()),
+          featureNotes: z
+            .record(z.string(), z.string())
+            .describe('what each feature means, e.g. {"dow_1": "Tuesday, against Monday"}'),
+          coefficients: z
+            .record(z.string(), z.number())
+            .describe('rounded for display: 2 decimals, 4 significant digits below 1'),
           transform: z.enum(['none', 'log1p']),
           reason: z.string(),
         }),
         backtest: z.object({
           method: z.literal('rolling_origin'),
-          folds: z.number().int(),
+          folds: z.number().int().describe('all folds: the ones that chose the model, then the scored one'),
           horizon: z.number().int(),
+          scored: z
+            .object({ from: z.string(), to: z.string() })
+            .nullable()
+            .describe(
+              'the dates of the last fold, which the metrics score: it never chose the model nor calibrated its intervals',
+            ),
+          coverage: z
+            .record(z.string(), z.number().nullable())
+            .describe(
+              'by level: share of the scored fold inside intervals calibrated on the earlier folds; null without a separate fold',
+            ),
           ...Metrics,
           baseline: z.object({
             name: z.literal('seasonal_naive'),
@@ -111,6 +150,9 @@ export const ForecastAnswer = z
       }),
     ),
     meta: z.object({
+      target: z.enum(['revenue', 'units', 'orders']),
+      granularity: z.enum(['day', 'week', 'month']),
+      horizon: z.number().int(),
       dataAsOf: z.string().nullable(),
       complete: z.boolean(),
       computeMs: z.number(),

@@ -1,21 +1,21 @@
 /**
- * Rolling-origin backtest: fold planning, error metrics, and prediction intervals from the errors the
- * backtest observed at each step ahead.
+ * Rolling-origin backtest: fold planning, error metrics, and conformal prediction intervals from the
+ * scaled errors the backtest observed at each step ahead.
  */
-import { mean, probit, quantile, rootMeanSquare } from 'simple-statistics';
-import type { BacktestMetrics } from './forecast-fns.ts';
-import type { Series } from './models-fns.ts';
+import { mean, probit, rootMeanSquare } from 'simple-statistics';
+import type { BacktestMetrics, Series } from './forecast-types.ts';
 
-const MAX_FOLDS = 5;
+/** The last fold is scored only; the ones before it choose the model and calibrate its intervals. */
+const MAX_FOLDS = 6;
 const MIN_FOLDS = 3;
 /** Fewer usable points than this before an origin make the fold meaningless. */
 const MIN_FOLD_TRAINING = 3;
-/** Backtest errors needed before their empirical quantiles are trusted for the interval shape. */
-const MIN_EMPIRICAL = 30;
 /** Errors behind each step's spread; a step with fewer borrows its neighbours'. */
 const MIN_SPREAD_POOL = 40;
 /** Below this many backtest errors, intervals come from the final fit's residuals instead. */
-const MIN_SCALED = 5;
+const MIN_CONFORMAL = 8;
+/** A fold's errors weigh this much less per fold of age in the interval quantiles. */
+const RECENCY = 0.5;
 
 export interface FoldPlan {
   /** the first test time step of each fold, oldest first; each fold trains on everything before it */
@@ -55,8 +55,9 @@ export function planFolds(series: Series, minTrain: number, horizon: number): Fo
 export function backtestMetrics(
   series: Series,
   plan: FoldPlan,
-  forecasts: number[][],
+  forecasts: readonly number[][],
   scales: readonly number[],
+  folds: readonly number[] = plan.origins.map((_, f) => f),
 ): BacktestMetrics {
   const abs: number[] = [];
   const errors: number[] = [];
@@ -65,7 +66,8 @@ export function backtestMetrics(
   const scaled: number[] = [];
   let zeroActual = false;
   let scaleMissing = false;
-  plan.origins.forEach((origin, f) => {
+  for (const f of folds) {
+    const origin = plan.origins[f]!;
     const scale = scales[f] ?? Number.NaN;
     for (let k = 0; k < plan.horizon; k++) {
       const t = origin + k;
@@ -82,7 +84,7 @@ export function backtestMetrics(
       if (scale > 0) scaled.push(Math.abs(e) / scale);
       else scaleMissing = true;
     }
-  });
+  }
   if (abs.length === 0) return { mae: null, rmse: null, mape: null, smape: null, mase: null };
   return {
     mae: mean(abs),
@@ -94,107 +96,122 @@ export function backtestMetrics(
 }
 
 /**
- * errors[k]: the errors observed k + 1 steps after the origins, in the error space of the final model
- * (actual − forecast, or log1p(actual) − log1p(forecast) for a log1p model).
+ * byStep[k]: (actual − forecast) / the fold's scale, k + 1 steps after the origins of `folds`. The
+ * scale (the fold's in-sample naive MAE) makes errors of a small and a grown level comparable.
  */
-export function errorsByStep(
+export function scaledErrorsByStep(
   series: Series,
   plan: FoldPlan,
-  forecasts: number[][],
-  toErrorSpace: (v: number) => number,
-): number[][] {
+  forecasts: readonly number[][],
+  scales: readonly number[],
+  folds: readonly number[],
+): ScaledErrors {
   const byStep: number[][] = Array.from({ length: plan.horizon }, () => []);
-  plan.origins.forEach((origin, f) => {
+  const weights: number[][] = Array.from({ length: plan.horizon }, () => []);
+  const newest = Math.max(...folds);
+  for (const f of folds) {
+    const origin = plan.origins[f]!;
+    const scale = scales[f]!;
     for (let k = 0; k < plan.horizon; k++) {
       const t = origin + k;
       if (!series.usable[t]) continue;
-      byStep[k]!.push(toErrorSpace(series.values[t]!) - toErrorSpace(forecasts[f]![k]!));
+      byStep[k]!.push((series.values[t]! - forecasts[f]![k]!) / scale);
+      weights[k]!.push(RECENCY ** (newest - f));
     }
-  });
-  return byStep;
+  }
+  return { byStep, weights };
 }
 
-export type IntervalMethod = 'empirical' | 'scaled' | 'residual';
+export interface ScaledErrors {
+  byStep: number[][];
+  /** each error's weight: RECENCY per fold of age, 1 for the newest fold */
+  weights: number[][];
+}
 
+/** Offsets to add to the point forecast for steps 1..horizon; lower ≤ 0 ≤ upper. */
 export interface Band {
-  level: number;
-  /** offsets to add to the point forecast (in error space), one per step; lower ≤ 0 ≤ upper */
   lower: number[];
   upper: number[];
 }
 
 /**
- * Interval offsets for steps 1..horizon, widening with the step:
- * - enough backtest errors: empirical quantiles of the errors, each divided by the spread (RMS) of
- *   the errors at its step and its neighbours, times the spread at the step being forecast. Five folds
- *   give five errors per step, too few for a 95 % quantile on their own, but plenty for a spread; the
- *   shape of the distribution (skew, tails) comes from all steps together;
- * - a few errors: a normal band from their RMS, each error scaled by 1/√step, grown by √step;
- * - none: the final fit's residual sd × z × growth(step).
- * Past the backtest horizon the last backtest spread grows by √(step / backtest horizon).
+ * Conformal bands (in scaled units) for steps 1..horizon, one per level, or null with too few
+ * errors. Each step's spread is the RMS of its scaled errors, pooled with its neighbours' until
+ * there are enough, made non-decreasing; the errors divided by their step's spread are pooled over
+ * all steps, weighted by recency (RECENCY per fold of age: errors drift, and an older fold was also
+ * fitted on less history), and a level's half-width is their weighted conformal quantile times the
+ * spread at the step. Past the backtest horizon the last spread grows by √(step / backtest horizon).
  */
-export function intervalBands(
-  byStep: readonly number[][],
+export function conformalBands(
+  { byStep, weights }: ScaledErrors,
   horizon: number,
   levels: readonly number[],
-  residualSd: number,
-  growth: (step: number) => number,
-): { method: IntervalMethod; bands: Band[] } {
-  const total = byStep.reduce((n, errors) => n + errors.length, 0);
-  const z = (level: number) => probit(0.5 + level / 200);
-
-  if (total >= MIN_EMPIRICAL) {
-    const hb = byStep.length;
-    const local = byStep.map((_, k) => {
-      const pool = [...byStep[k]!];
-      for (let w = 1; pool.length < MIN_SPREAD_POOL && (k - w >= 0 || k + w < hb); w++) {
-        pool.push(...(byStep[k - w] ?? []), ...(byStep[k + w] ?? []));
+): Band[] | null {
+  const count = byStep.reduce((n, errors) => n + errors.length, 0);
+  if (count < MIN_CONFORMAL) return null;
+  const hb = byStep.length;
+  const local = byStep.map((_, k) => {
+    let count = byStep[k]!.length;
+    let sum: number[] = weightedSquares(byStep[k]!, weights[k]!);
+    for (let w = 1; count < MIN_SPREAD_POOL && (k - w >= 0 || k + w < hb); w++) {
+      for (const j of [k - w, k + w]) {
+        if (j < 0 || j >= hb) continue;
+        count += byStep[j]!.length;
+        sum = sum.map((v, i) => v + weightedSquares(byStep[j]!, weights[j]!)[i]!);
       }
-      return pool.length > 0 ? rootMeanSquare(pool) : 0;
-    });
-    const standardised = byStep.flatMap((errors, k) =>
-      local[k]! > 0 ? errors.map((e) => e / local[k]!) : [],
-    );
-    const probabilities = levels.flatMap((level) => [0.5 - level / 200, 0.5 + level / 200]);
-    const q = standardised.length > 0 ? quantile(standardised, probabilities) : probabilities.map(() => 0);
-    const monotone = nonDecreasing(local);
-    const spread: number[] = [];
-    for (let k = 0; k < horizon; k++) {
-      spread.push(k < hb ? monotone[k]! : monotone[hb - 1]! * Math.sqrt((k + 1) / hb));
     }
-    const bands = levels.map((level, j) => ({
-      level,
-      lower: spread.map((s) => Math.min(0, q[2 * j]! * s)),
-      upper: spread.map((s) => Math.max(0, q[2 * j + 1]! * s)),
-    }));
-    return { method: 'empirical', bands };
+    return sum[1]! > 0 ? Math.sqrt(sum[0]! / sum[1]!) : 0;
+  });
+  const monotone = nonDecreasing(local);
+  const standardised = byStep
+    .flatMap((errors, k) =>
+      monotone[k]! > 0 ? errors.map((e, i) => ({ v: Math.abs(e) / monotone[k]!, w: weights[k]![i]! })) : [],
+    )
+    .sort((a, b) => a.v - b.v);
+  const spread: number[] = [];
+  for (let k = 0; k < horizon; k++) {
+    spread.push(k < hb ? monotone[k]! : monotone[hb - 1]! * Math.sqrt((k + 1) / hb));
   }
-
-  if (total >= MIN_SCALED) {
-    const normalised = byStep.flatMap((errors, k) => errors.map((e) => e / Math.sqrt(k + 1)));
-    const sd = rootMeanSquare(normalised);
-    return { method: 'scaled', bands: normalBands(levels, horizon, (k) => sd * Math.sqrt(k), z) };
-  }
-
-  return { method: 'residual', bands: normalBands(levels, horizon, (k) => residualSd * growth(k), z) };
+  // Weighted conformal quantile (Barber et al., 2023): the smallest score whose cumulative weight
+  // reaches p of the total, the total counting one more point of full weight (the one forecast).
+  let total = 1;
+  for (const s of standardised) total += s.w;
+  const quantileAt = (p: number) => {
+    let cumulative = 0;
+    for (const s of standardised) {
+      cumulative += s.w;
+      if (cumulative >= p * total) return s.v;
+    }
+    return standardised[standardised.length - 1]?.v ?? 0;
+  };
+  return levels.map((level) => {
+    const q = quantileAt(level / 100);
+    return { lower: spread.map((s) => -q * s), upper: spread.map((s) => q * s) };
+  });
 }
 
-function normalBands(
-  levels: readonly number[],
+/** Normal bands from the final fit's residual sd, for a history too short to backtest. */
+export function residualBands(
+  residualSd: number,
   horizon: number,
-  sdAt: (step: number) => number,
-  z: (level: number) => number,
+  levels: readonly number[],
+  growth: (step: number) => number,
 ): Band[] {
   return levels.map((level) => {
-    const lower: number[] = [];
-    const upper: number[] = [];
-    for (let k = 1; k <= horizon; k++) {
-      const half = z(level) * sdAt(k);
-      lower.push(-half);
-      upper.push(half);
-    }
-    return { level, lower, upper };
+    const z = probit(0.5 + level / 200);
+    const upper = Array.from({ length: horizon }, (_, k) => z * residualSd * growth(k + 1));
+    return { lower: upper.map((u) => -u), upper };
   });
+}
+
+function weightedSquares(errors: readonly number[], weights: readonly number[]): [number, number] {
+  let squares = 0;
+  let total = 0;
+  errors.forEach((e, i) => {
+    squares += weights[i]! * e * e;
+    total += weights[i]!;
+  });
+  return [squares, total];
 }
 
 /**

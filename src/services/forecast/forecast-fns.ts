@@ -1,88 +1,42 @@
 /**
- * Sales forecasting core: pure functions, no I/O. Fits one of three models on an evenly spaced series
- * (or lets a rolling-origin backtest choose), forecasts `horizon` steps with prediction intervals taken
- * from the backtest errors, and reports the backtest against the seasonal naive baseline.
+ * Sales forecasting core: pure functions, no I/O. Fits one model on an evenly spaced series (or lets
+ * a rolling-origin backtest choose), forecasts `horizon` steps with conformal intervals calibrated on
+ * the backtest errors, and scores the choice on the last fold, which neither chose nor calibrated.
  */
-import { backtestMetrics, errorsByStep, type FoldPlan, intervalBands, planFolds } from './backtest-fns.ts';
 import {
+  type Band,
+  backtestMetrics,
+  conformalBands,
+  type FoldPlan,
+  planFolds,
+  residualBands,
+  scaledErrorsByStep,
+} from './backtest-fns.ts';
+import { COMBINATION_MEMBERS, combinationModel, combine } from './combination-fns.ts';
+import { type EtsHint, fitEts } from './ets-fns.ts';
+import {
+  type BacktestMetrics,
   type FittedModel,
-  fitLinearTrend,
-  fitSeasonalNaive,
-  fitSeasonalRegression,
-  naiveScale,
+  type ForecastInput,
+  type ForecastOutput,
+  type ForecastPoint,
+  InsufficientHistoryError,
+  MODEL_NAMES,
+  type ModelName,
   type Series,
-  seasonOf,
-} from './models-fns.ts';
+} from './forecast-types.ts';
+import { fitSeasonalNaive } from './naive-fns.ts';
+import { fitLinearTrend, fitSeasonalRegression } from './regression-fns.ts';
+import { type Candidate, pickByBacktest, seasonalRegressionBlocker } from './selection-fns.ts';
+import { naiveScale } from './series-fns.ts';
+import { fitTheta } from './theta-fns.ts';
 
-export type ModelName = 'seasonal_regression' | 'linear_trend' | 'seasonal_naive';
-
-export interface ForecastInput {
-  /** the observed series, oldest first, evenly spaced (days, weeks or months) */
-  values: number[];
-  /** indexes (into values) to leave out of fitting, e.g. stock-out days; they still count as time steps */
-  exclude?: number[];
-  /** season length: 7 for daily data (day of week), 12 for monthly (month of year), 0/1 = none (weekly data) */
-  period: number;
-  /** the seasonal position of values[0] (e.g. weekday 0..6 of the first day, or month 0..11), so dummies line up */
-  phase: number;
-  horizon: number;
-  model: 'auto' | ModelName;
-  /** interval levels in percent, e.g. [80, 95] */
-  levels: number[];
-}
-
-export interface ForecastPoint {
-  value: number;
-  lower: Record<string, number>;
-  upper: Record<string, number>;
-}
-
-/**
- * null when nothing could be scored (no backtest fold fits in the history); MAPE also when an actual
- * is 0, MASE also when the naive scale is 0 (a flat training window).
- */
-export interface BacktestMetrics {
-  mae: number | null;
-  rmse: number | null;
-  /** percent */
-  mape: number | null;
-  /** percent, 0..200 */
-  smape: number | null;
-  mase: number | null;
-}
-
-export interface ForecastOutput {
-  /** horizon points, never below zero */
-  forecast: ForecastPoint[];
-  model: {
-    name: ModelName;
-    features: string[];
-    coefficients: Record<string, number>;
-    transform: 'none' | 'log1p';
-    reason: string;
-  };
-  backtest: { method: 'rolling_origin'; folds: number; horizon: number } & BacktestMetrics & {
-      baseline: { name: 'seasonal_naive' } & Pick<BacktestMetrics, 'mae' | 'mape' | 'mase'>;
-    };
-  warnings: string[];
-}
-
-/** Fewer usable (non-excluded) points than any model can be fitted on. */
-export class InsufficientHistoryError extends Error {
-  constructor(
-    readonly needed: number,
-    readonly have: number,
-  ) {
-    super(`forecasting needs at least ${needed} usable (not excluded) points, have ${have}`);
-    this.name = 'InsufficientHistoryError';
-  }
-}
+export type { ForecastInput, ForecastOutput, ModelName } from './forecast-types.ts';
+export { InsufficientHistoryError } from './forecast-types.ts';
 
 export const MIN_HISTORY = 3;
 
-/** Ties in the backtest go to the first model here: fewer parameters, fewer ways to be wrong. */
-const SIMPLICITY: readonly ModelName[] = ['seasonal_naive', 'linear_trend', 'seasonal_regression'];
-const MODEL_NAMES = new Set<string>(['auto', ...SIMPLICITY]);
+type Fitter = (end: number) => FittedModel | null;
 
 export function forecast(input: ForecastInput): ForecastOutput {
   validate(input);
@@ -104,66 +58,95 @@ export function forecast(input: ForecastInput): ForecastOutput {
   if (period >= 2 && lag === 1) {
     warnings.push(`less than one full season (${period} points): seasonal_naive repeats the last value`);
   }
-  const fit: Record<ModelName, (end: number) => FittedModel> = {
-    seasonal_regression: (end) => fitSeasonalRegression(series, end),
-    linear_trend: (end) => fitLinearTrend(series, end),
+  const blocker = seasonalRegressionBlocker(series);
+  const fitters: Record<Exclude<ModelName, 'combination'>, Fitter> = {
     seasonal_naive: (end) => fitSeasonalNaive(series, end, lag),
+    linear_trend: (end) => fitLinearTrend(series, end),
+    seasonal_regression: (end) => (blocker ? null : fitSeasonalRegression(series, end)),
+    ets: etsFitter(series, n),
+    theta: (end) => fitTheta(series, end),
   };
 
-  const blocker = seasonalRegressionBlocker(series);
-  let candidates: ModelName[];
-  let requestedReason = '';
-  if (input.model === 'auto') {
-    candidates = blocker ? ['seasonal_naive', 'linear_trend'] : [...SIMPLICITY];
-    if (blocker && period >= 2) warnings.push(`seasonal_regression not considered: ${blocker}`);
-  } else if (input.model === 'seasonal_regression' && blocker) {
-    candidates = ['linear_trend'];
-    requestedReason = `seasonal_regression requested, but ${blocker}: fell back to linear_trend`;
-    warnings.push(`seasonal_regression fell back to linear_trend: ${blocker}`);
-  } else {
-    candidates = [input.model];
-    requestedReason = `${input.model} as requested`;
-  }
+  const { candidates, reason: requestedReason } = candidatesFor(input.model, blocker, period, warnings);
+  const minTrain = Math.max(
+    MIN_HISTORY,
+    lag + 1,
+    candidates.includes('seasonal_regression') ? period + 3 : 0,
+  );
+  const plan = planFolds(series, minTrain, horizon);
+  const folds = plan.origins.map((_, f) => f);
+  // The last fold is held out of choosing and calibrating: it scores what the earlier ones chose.
+  const choosing = folds.length >= 2 ? folds.slice(0, -1) : folds;
+  const scoredFold = folds.length > 0 ? [folds.length - 1] : [];
+  const rawScales = plan.origins.map((origin) => naiveScale(series, origin, lag));
+  // Errors are compared in units of the fold's naive MAE, unless some fold has none (a flat window).
+  const scaled = rawScales.length > 0 && rawScales.every((s) => s > 0);
+  const scales = scaled ? rawScales : rawScales.map(() => 1);
 
-  const minTrain = (models: readonly ModelName[]) =>
-    Math.max(MIN_HISTORY, lag + 1, models.includes('seasonal_regression') ? 2 * period : 0);
-  let plan = planFolds(series, minTrain(candidates), horizon);
-  if (plan.origins.length === 0 && input.model === 'auto' && candidates.includes('seasonal_regression')) {
-    candidates = candidates.filter((c) => c !== 'seasonal_regression');
-    warnings.push('seasonal_regression not considered: too little history to backtest it');
-    plan = planFolds(series, minTrain(candidates), horizon);
-  }
-
-  const scales = plan.origins.map((origin) => naiveScale(series, origin, lag));
   const foldForecasts = new Map<ModelName, number[][]>();
-  const metrics = new Map<ModelName, BacktestMetrics>();
-  for (const name of new Set<ModelName>([...candidates, 'seasonal_naive'])) {
-    const forecasts = plan.origins.map((origin) => fit[name](origin).predict(plan.horizon));
-    foldForecasts.set(name, forecasts);
-    metrics.set(name, backtestMetrics(series, plan, forecasts, scales));
+  const needed = new Set<ModelName>(['seasonal_naive', ...candidates]);
+  if (candidates.includes('combination')) for (const m of COMBINATION_MEMBERS) needed.add(m);
+  needed.delete('combination');
+  for (const name of needed) {
+    const forecasts: number[][] = [];
+    for (const origin of plan.origins) {
+      const fitted = fitters[name as Exclude<ModelName, 'combination'>](origin);
+      if (!fitted) break;
+      forecasts.push(fitted.predict(plan.horizon));
+    }
+    if (forecasts.length === plan.origins.length) foldForecasts.set(name, forecasts);
+  }
+  const members = COMBINATION_MEMBERS.filter((m) => foldForecasts.has(m));
+  if (members.length >= 2) {
+    foldForecasts.set(
+      'combination',
+      plan.origins.map((_, f) => combine(members.map((m) => foldForecasts.get(m)![f]!))),
+    );
   }
 
+  const scored: Candidate[] = candidates
+    .filter((name) => foldForecasts.has(name))
+    .map((name) => ({
+      name,
+      metrics: backtestMetrics(series, plan, foldForecasts.get(name)!, rawScales, choosing),
+    }));
   const choice =
     input.model === 'auto'
-      ? pickByBacktest(candidates, metrics, plan)
+      ? pickByBacktest(scored, plan.origins.length > 0, scaled)
       : { name: candidates[0]!, reason: requestedReason };
-  const model = fit[choice.name](n);
+
+  const fitFinal = (name: ModelName): FittedModel | null => {
+    if (name !== 'combination') return fitters[name](n);
+    const fitted = members.map((m) => fitters[m as Exclude<ModelName, 'combination'>](n));
+    const ok = fitted.filter((m): m is FittedModel => m !== null);
+    return ok.length >= 2 ? combinationModel(ok) : null;
+  };
+  let chosenName = choice.name;
+  let reason = choice.reason;
+  let model = fitFinal(chosenName);
+  if (!model) {
+    warnings.push(`${chosenName} could not be fitted on this history: fell back to linear_trend`);
+    reason = `${chosenName} could not be fitted: fell back to linear_trend`;
+    chosenName = 'linear_trend';
+    model = fitLinearTrend(series, n);
+  }
   const points = model.predict(horizon);
 
-  const log = model.transform === 'log1p';
-  const toErrorSpace = log ? Math.log1p : (v: number) => v;
-  const fromErrorSpace = log ? Math.expm1 : (v: number) => v;
-  const byStep = errorsByStep(series, plan, foldForecasts.get(choice.name) ?? [], toErrorSpace);
-  // A seasonal naive forecast k steps ahead is only ⌈k / lag⌉ seasons of drift away from its source.
+  const chosenFolds = foldForecasts.get(chosenName);
+  const finalScale = scaled ? naiveScale(series, n, lag) : 1;
+  const conformal = chosenFolds
+    ? conformalBands(scaledErrorsByStep(series, plan, chosenFolds, scales, folds), horizon, levels)
+    : null;
   const growth =
-    choice.name === 'seasonal_naive' ? (k: number) => Math.sqrt(Math.floor((k - 1) / lag) + 1) : Math.sqrt;
-  const { method, bands } = intervalBands(byStep, horizon, levels, model.residualSd(), growth);
-  if (method === 'residual') {
+    chosenName === 'seasonal_naive' ? (k: number) => Math.sqrt(Math.floor((k - 1) / lag) + 1) : Math.sqrt;
+  const bands: Band[] = conformal
+    ? conformal.map((b) => ({
+        lower: b.lower.map((w) => w * finalScale),
+        upper: b.upper.map((w) => w * finalScale),
+      }))
+    : residualBands(model.residualSd(), horizon, levels, growth);
+  if (!conformal) {
     warnings.push('prediction intervals from the in-sample residuals: too little history to backtest');
-  } else if (method === 'scaled') {
-    warnings.push(
-      'prediction intervals assume normal errors: too few backtest errors for empirical quantiles',
-    );
   } else if (plan.horizon < horizon) {
     warnings.push(
       `backtest folds cover ${plan.horizon} of ${horizon} steps: later intervals are widened by √(step / ${plan.horizon})`,
@@ -173,17 +156,25 @@ export function forecast(input: ForecastInput): ForecastOutput {
   const forecastPoints = points.map((value, k): ForecastPoint => {
     const lower: Record<string, number> = {};
     const upper: Record<string, number> = {};
-    for (const band of bands) {
-      const key = String(band.level);
-      const centre = toErrorSpace(value);
-      lower[key] = Math.min(value, Math.max(0, fromErrorSpace(centre + band.lower[k]!)));
-      upper[key] = Math.max(value, fromErrorSpace(centre + band.upper[k]!));
-    }
+    levels.forEach((level, j) => {
+      lower[String(level)] = Math.min(value, Math.max(0, value + bands[j]!.lower[k]!));
+      upper[String(level)] = Math.max(value, value + bands[j]!.upper[k]!);
+    });
     return { value, lower, upper };
   });
 
-  const chosen = metrics.get(choice.name) ?? emptyMetrics();
-  const baseline = metrics.get('seasonal_naive') ?? emptyMetrics();
+  const chosen = chosenFolds
+    ? backtestMetrics(series, plan, chosenFolds, rawScales, scoredFold)
+    : emptyMetrics();
+  const naiveFolds = foldForecasts.get('seasonal_naive');
+  const baseline = naiveFolds
+    ? backtestMetrics(series, plan, naiveFolds, rawScales, scoredFold)
+    : emptyMetrics();
+  if (plan.origins.length === 1) {
+    warnings.push(
+      'only one backtest fold fits in the history: the model was chosen on the fold it is scored on',
+    );
+  }
   return {
     forecast: forecastPoints,
     model: {
@@ -191,17 +182,101 @@ export function forecast(input: ForecastInput): ForecastOutput {
       features: model.features,
       coefficients: model.coefficients,
       transform: model.transform,
-      reason: model.note ? `${choice.reason}; ${model.note}` : choice.reason,
+      reason: model.note ? `${reason}; ${model.note}` : reason,
     },
     backtest: {
       method: 'rolling_origin',
       folds: plan.origins.length,
       horizon: plan.horizon,
+      scored: {
+        from: plan.origins.length > 0 ? plan.origins[plan.origins.length - 1]! : n,
+        steps: plan.origins.length > 0 ? plan.horizon : 0,
+      },
+      coverage: coverageOf(series, plan, chosenFolds, scales, choosing, scoredFold, levels),
       ...chosen,
       baseline: { name: 'seasonal_naive', mae: baseline.mae, mape: baseline.mape, mase: baseline.mase },
     },
     warnings,
   };
+}
+
+/**
+ * ETS for the backtest's folds, oldest first, then the final fit: the first fold searches the
+ * variants, later folds refit the variant and parameters of the fold before (a shorter window, so
+ * nothing from the future), and the final fit on the whole history searches afresh.
+ */
+function etsFitter(series: Series, n: number): Fitter {
+  let hint: EtsHint | undefined;
+  let lastEnd = -1;
+  return (end) => {
+    const warm = end < n && end > lastEnd ? hint : undefined;
+    const fitted = fitEts(series, end, warm);
+    if (end < n) {
+      hint = fitted?.hint;
+      lastEnd = end;
+    }
+    return fitted;
+  };
+}
+
+/**
+ * Share of the scored fold's actuals inside each level's interval, the intervals calibrated on the
+ * choosing folds alone; null when there is no separate fold to score or too few errors to calibrate.
+ */
+function coverageOf(
+  series: Series,
+  plan: FoldPlan,
+  forecasts: number[][] | undefined,
+  scales: readonly number[],
+  choosing: readonly number[],
+  scoredFold: readonly number[],
+  levels: readonly number[],
+): Record<string, number | null> {
+  const none = Object.fromEntries(levels.map((l) => [String(l), null]));
+  const f = scoredFold[0];
+  if (!forecasts || f === undefined || choosing.includes(f)) return none;
+  const bands = conformalBands(
+    scaledErrorsByStep(series, plan, forecasts, scales, choosing),
+    plan.horizon,
+    levels,
+  );
+  const errors = scaledErrorsByStep(series, plan, forecasts, scales, [f]).byStep;
+  const total = errors.reduce((s, e) => s + e.length, 0);
+  if (!bands || total === 0) return none;
+  return Object.fromEntries(
+    levels.map((level, j) => {
+      let inside = 0;
+      errors.forEach((e, k) => {
+        const band = bands[j]!;
+        if (e.length > 0 && e[0]! >= band.lower[k]! && e[0]! <= band.upper[k]!) inside++;
+      });
+      return [String(level), inside / total];
+    }),
+  );
+}
+
+/** The models to backtest for a request, and why for an explicit one. */
+function candidatesFor(
+  model: ForecastInput['model'],
+  blocker: string | null,
+  period: number,
+  warnings: string[],
+): { candidates: ModelName[]; reason: string } {
+  if (model === 'auto') {
+    if (blocker && period >= 2) warnings.push(`seasonal_regression not considered: ${blocker}`);
+    return {
+      candidates: MODEL_NAMES.filter((name) => !(blocker && name === 'seasonal_regression')),
+      reason: '',
+    };
+  }
+  if (model === 'seasonal_regression' && blocker) {
+    warnings.push(`seasonal_regression fell back to linear_trend: ${blocker}`);
+    return {
+      candidates: ['linear_trend'],
+      reason: `seasonal_regression requested, but ${blocker}: fell back to linear_trend`,
+    };
+  }
+  return { candidates: [model], reason: `${model} as requested` };
 }
 
 function validate(input: ForecastInput): void {
@@ -213,70 +288,13 @@ function validate(input: ForecastInput): void {
     throw new RangeError(`period must be a non-negative integer, got ${input.period}`);
   }
   if (!Number.isInteger(input.phase)) throw new RangeError(`phase must be an integer, got ${input.phase}`);
-  if (!MODEL_NAMES.has(input.model)) throw new RangeError(`unknown model ${String(input.model)}`);
+  if (input.model !== 'auto' && !MODEL_NAMES.includes(input.model)) {
+    throw new RangeError(`unknown model ${String(input.model)}`);
+  }
   for (const level of input.levels) {
     if (!(level > 0 && level < 100))
       throw new RangeError(`interval levels must be in (0, 100), got ${level}`);
   }
-}
-
-/** Why seasonal dummies cannot be estimated on this series, or null when they can. */
-function seasonalRegressionBlocker(series: Series): string | null {
-  const { period } = series;
-  const n = series.values.length;
-  if (period < 2) return 'no season (period ≤ 1)';
-  if (n < 2 * period) return `fewer than two full seasons (${2 * period} points needed, have ${n})`;
-  const seen = new Array<boolean>(period).fill(false);
-  let usable = 0;
-  for (let t = 0; t < n; t++) {
-    if (!series.usable[t]) continue;
-    seen[seasonOf(series, t)] = true;
-    usable++;
-  }
-  if (usable < period + 2) return `too few usable points (${usable}) for ${period + 1} coefficients`;
-  if (seen.includes(false)) return 'a seasonal position has no usable point';
-  return null;
-}
-
-function pickByBacktest(
-  candidates: readonly ModelName[],
-  metrics: ReadonlyMap<ModelName, BacktestMetrics>,
-  plan: FoldPlan,
-): { name: ModelName; reason: string } {
-  const ordered = SIMPLICITY.filter((name) => candidates.includes(name));
-  const byMase = ordered.every((name) => metrics.get(name)?.mase != null);
-  const score = (name: ModelName) => (byMase ? metrics.get(name)?.mase : metrics.get(name)?.mae) ?? null;
-  if (plan.origins.length === 0 || ordered.some((name) => score(name) === null)) {
-    return {
-      name: 'linear_trend',
-      reason: 'auto: too little history to backtest the models; linear_trend by default',
-    };
-  }
-  const tied = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-  let best = ordered[0]!;
-  for (const name of ordered.slice(1)) {
-    const s = score(name)!;
-    if (s < score(best)! && !tied(s, score(best)!)) best = name;
-  }
-  const metric = byMase ? 'MASE' : 'MAE';
-  const others = ordered
-    .filter((name) => name !== best)
-    .map((name) => `${name} ${format(score(name)!)}`)
-    .join(', ');
-  const notes = [
-    ...(ordered.some((name) => name !== best && tied(score(name)!, score(best)!))
-      ? ['a tie: the simpler model wins']
-      : []),
-    ...(byMase ? [] : ['MASE undefined: the naive scale is 0']),
-  ];
-  return {
-    name: best,
-    reason: `auto: ${best} had the lowest backtest ${metric} (${format(score(best)!)} vs ${others})${notes.map((n) => `; ${n}`).join('')}`,
-  };
-}
-
-function format(value: number): string {
-  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(2);
 }
 
 function emptyMetrics(): BacktestMetrics {

@@ -1,22 +1,31 @@
 /**
  * Sales forecasts: the daily series of the analytics engine, rolled up to the requested
- * granularity, modelled by forecast-fns (seasonal regression, linear trend, seasonal naive, with
- * rolling-origin backtests and empirical intervals), and cached per (request, data version).
+ * granularity, modelled by forecast-fns (ETS, Theta, their combination with a seasonal regression,
+ * and simpler baselines, chosen by a rolling-origin backtest, with conformal intervals), rounded for
+ * display, and cached per (request, data version).
  */
 import type { Cache } from '../../clients/cache/cache-types.ts';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../errors.ts';
 import { formatDay, isoWeekKey, monthKey, parseDay, weekday } from '../../lib/calendar.ts';
-import { type ForecastAnswer, type ForecastRequest, HORIZON_DEFAULTS } from '../../models/forecast.ts';
+import {
+  type ForecastAnswer,
+  type ForecastRequest,
+  HISTORY_DEFAULT_DAYS,
+  HORIZON_DEFAULTS,
+} from '../../models/forecast.ts';
 import type { UpstreamStockItem } from '../../models/upstream.ts';
 import { roundMoney } from '../analytics/kpi-fns.ts';
 import type { PartitionStore } from '../analytics/partition-store.ts';
 import type { DailySeries, SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
 import type { StockAnalyticsService } from '../analytics/stock-analytics-service.ts';
 import { cachedAnswer, elapsedMs, resultKey } from '../result-cache.ts';
-import { forecast, InsufficientHistoryError } from './forecast-fns.ts';
+import { featureNotes, roundForDisplay, roundMetrics } from './display-fns.ts';
+import { forecast } from './forecast-fns.ts';
+import { InsufficientHistoryError } from './forecast-types.ts';
 
-export const DEFAULT_HISTORY_DAYS = 730;
+/** Weekly data gets a yearly season from two full years on. */
+const WEEKS_FOR_YEARLY_SEASON = 104;
 
 export interface ForecastServiceDeps {
   sales: Pick<SalesAnalyticsService, 'dailySeries'>;
@@ -36,7 +45,11 @@ interface Bucketed {
   nextDate: (i: number) => string;
 }
 
-/** Rolls a daily series up to weeks or months; partial weeks and months at the edges are dropped. */
+/**
+ * Rolls a daily series up to weeks or months; partial weeks and months at the edges are dropped (the
+ * history window is widened back to the start of its first week or month, so only a series that
+ * really starts mid-month, or the current month, is partial).
+ */
 export function bucketize(
   days: number[],
   values: number[],
@@ -70,11 +83,12 @@ export function bucketize(
   );
   if (granularity === 'week') {
     const lastStart = full[full.length - 1]?.start ?? days[days.length - 1] ?? 0;
+    const yearly = full.length >= WEEKS_FOR_YEARLY_SEASON;
     return {
       dates: full.map((g) => formatDay(g.start)),
       values: full.map((g) => g.value),
-      period: 1,
-      phase: 0,
+      period: yearly ? 52 : 0,
+      phase: yearly && full[0] ? (Number(full[0].key.slice(-2)) - 1) % 52 : 0,
       nextDate: (i) => formatDay(lastStart + 7 * (i + 1)),
     };
   }
@@ -132,7 +146,10 @@ export function forecastServiceFactory({ sales, stock, partitions, cache }: Fore
       const started = performance.now();
       const today = partitions.today();
       const to = request.history.to ? parseDay(request.history.to)! : today - 1;
-      const from = request.history.from ? parseDay(request.history.from)! : to - (DEFAULT_HISTORY_DAYS - 1);
+      const asked = request.history.from
+        ? parseDay(request.history.from)!
+        : to - (HISTORY_DEFAULT_DAYS[request.granularity] - 1);
+      const from = startOfBucket(asked, request.granularity);
       const horizon = request.horizon ?? HORIZON_DEFAULTS[request.granularity];
 
       const daily = await sales.dailySeries({
@@ -155,7 +172,10 @@ export function forecastServiceFactory({ sales, stock, partitions, cache }: Fore
       const series: ForecastAnswer['series'] = [];
       const skipped: string[] = [];
       for (const s of daily.series) {
-        const b = bucketize(daily.days, s.values, request.granularity);
+        // Before a series' first sale there is no series yet: leading zero days are not demand of zero.
+        const first = s.values.findIndex((v) => v !== 0);
+        const begin = first < 0 ? s.values.length : first;
+        const b = bucketize(daily.days.slice(begin), s.values.slice(begin), request.granularity);
         const exclude = stockOutTail(b.values, productLevel && isOutOfStock(s, request, items));
         const warnings: string[] = [];
         if (exclude.length > 0) {
@@ -184,8 +204,28 @@ export function forecastServiceFactory({ sales, stock, partitions, cache }: Fore
               lower: mapValues(p.lower, round),
               upper: mapValues(p.upper, round),
             })),
-            model: out.model,
-            backtest: out.backtest,
+            model: {
+              ...out.model,
+              featureNotes: featureNotes(
+                out.model.name,
+                out.model.features,
+                request.granularity,
+                out.model.transform,
+              ),
+              coefficients: mapValues(out.model.coefficients, roundForDisplay),
+            },
+            backtest: {
+              ...roundMetrics(out.backtest),
+              scored:
+                out.backtest.scored.steps > 0
+                  ? {
+                      from: b.dates[out.backtest.scored.from]!,
+                      to: b.dates[out.backtest.scored.from + out.backtest.scored.steps - 1]!,
+                    }
+                  : null,
+              coverage: mapNullable(out.backtest.coverage, (v) => Math.round(v * 1000) / 1000),
+              baseline: roundMetrics(out.backtest.baseline),
+            },
             warnings: [...warnings, ...out.warnings],
           });
         } catch (err) {
@@ -208,6 +248,9 @@ export function forecastServiceFactory({ sales, stock, partitions, cache }: Fore
       const answer: ForecastAnswer = {
         series,
         meta: {
+          target: request.target,
+          granularity: request.granularity,
+          horizon,
           dataAsOf: daily.dataAsOf,
           complete: daily.complete,
           computeMs: elapsedMs(started),
@@ -226,6 +269,20 @@ const round = roundMoney;
 
 function mapValues(o: Record<string, number>, f: (v: number) => number): Record<string, number> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
+}
+
+function mapNullable(
+  o: Record<string, number | null>,
+  f: (v: number) => number,
+): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v === null ? null : f(v)]));
+}
+
+/** The Monday of `day`'s ISO week, or the 1st of its month; the day itself for daily series. */
+export function startOfBucket(day: number, granularity: ForecastRequest['granularity']): number {
+  if (granularity === 'week') return day - ((weekday(day) + 6) % 7);
+  if (granularity === 'month') return day - (new Date(day * 86_400_000).getUTCDate() - 1);
+  return day;
 }
 
 export type ForecastService = ReturnType<typeof forecastServiceFactory>;
