@@ -13,6 +13,7 @@ import { createUpstreamClient, type UpstreamClient } from './clients/upstream-cl
 import type { Config } from './config.ts';
 import { createJobQueue } from './jobs/job-queue-factory.ts';
 import type { AppJobQueue, AppProcessors } from './jobs/job-registry.ts';
+import { type AlertDetector, alertDetectorFactory } from './services/alerts/detector-service.ts';
 import { catalogSnapshotFactory } from './services/analytics/catalog-snapshot.ts';
 import { type PartitionStore, partitionStoreFactory } from './services/analytics/partition-store.ts';
 import {
@@ -43,6 +44,7 @@ export interface Container {
   salesAnalytics: SalesAnalyticsService;
   stockAnalytics: StockAnalyticsService;
   forecast: ForecastService;
+  alerts: AlertDetector;
   jobs: AppJobQueue;
   reports: ReportService;
   imports: ImportService;
@@ -100,6 +102,7 @@ export function createContainer(
     cache,
     config,
   });
+  const alerts = alertDetectorFactory({ partitions, catalog: snapshot, stock: stockAnalytics, config });
   const builders = reportBuildersFactory({
     sales: salesAnalytics,
     stock: stockAnalytics,
@@ -159,6 +162,7 @@ export function createContainer(
     salesAnalytics,
     stockAnalytics,
     forecast,
+    alerts,
     jobs,
     reports,
     imports,
