@@ -102,7 +102,9 @@ export function alertDetectorFactory({ partitions, catalog, stock, config }: Det
         const found: AlertCandidate[] = [];
         for (const p of prepared) {
           if (isStock(p.rule)) {
+            // Stock rules run on the last day; earlier days have no stock to look at.
             if (d === to) found.push(...detectStock(ctx, p, skips));
+            else skips.stockUnknown++;
           } else if (!closed) found.push(...detectSales(ctx, p, skips));
         }
         onDay(d, closed, found);
