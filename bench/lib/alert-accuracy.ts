@@ -10,7 +10,12 @@ import { loadConfig } from '../../src/config.ts';
 import { createContainer } from '../../src/container.ts';
 import { formatDay, parseDay } from '../../src/lib/calendar.ts';
 import type { AlertRule, FiredAlert } from '../../src/models/alerts.ts';
-import { type Accuracy, accuracy, type KnownEvent } from '../../src/services/alerts/accuracy-fns.ts';
+import {
+  type Accuracy,
+  accuracy,
+  type Hierarchy,
+  type KnownEvent,
+} from '../../src/services/alerts/accuracy-fns.ts';
 
 export interface AccuracyRun {
   seed: number;
@@ -30,6 +35,10 @@ export interface AccuracyResult extends Accuracy {
   alertsList: FiredAlert[];
   /** events the generator injected */
   injected: KnownEvent[];
+  /** receipts per store per day from the first day, for the z-score baseline */
+  storeOrders: Map<string, number[]>;
+  firstDay: number;
+  hierarchy: Hierarchy;
 }
 
 const END_DATE = '2026-06-30';
@@ -75,6 +84,24 @@ export async function measureAccuracy(
     }));
     const stores = new Map(ds.stores.map((s) => [String(s.id), s]));
     const products = new Map(ds.catalogue.list().map((p) => [p.id, p]));
+    const hierarchy: Hierarchy = {
+      regionOfStore: (id) => stores.get(id)?.region,
+      categoryOfProduct: (id) => products.get(id)?.category,
+      brandOfProduct: (id) => products.get(id)?.brand,
+    };
+    const storeOrders = new Map<string, number[]>();
+    const held = await container.partitions.getDays(Array.from({ length: run.days }, (_, i) => first + i));
+    held.forEach((h, i) => {
+      for (const [s, n] of h.view.storeOrders) {
+        const id = container.partitions.stores.ids[s]!;
+        let list = storeOrders.get(id);
+        if (!list) {
+          list = new Array<number>(run.days).fill(0);
+          storeOrders.set(id, list);
+        }
+        list[i] = n;
+      }
+    });
     const results: AccuracyResult[] = [];
     for (const rules of ruleSets) {
       const t = performance.now();
@@ -85,16 +112,7 @@ export async function measureAccuracy(
       const backtestMs = performance.now() - t;
       // Stock rules look at the last day's stock book only: they are not anomalies of the sales.
       const sales = answer.alerts.filter((a) => a.candidate.score !== null);
-      const acc = accuracy(
-        sales,
-        injected,
-        {
-          regionOfStore: (id) => stores.get(id)?.region,
-          categoryOfProduct: (id) => products.get(id)?.category,
-          brandOfProduct: (id) => products.get(id)?.brand,
-        },
-        { stores: run.stores, days: answer.days.checked },
-      );
+      const acc = accuracy(sales, injected, hierarchy, { stores: run.stores, days: answer.days.checked });
       results.push({
         ...acc,
         seed: run.seed,
@@ -103,6 +121,9 @@ export async function measureAccuracy(
         backtestMs,
         alertsList: sales,
         injected,
+        storeOrders,
+        firstDay: first,
+        hierarchy,
       });
     }
     return results;
