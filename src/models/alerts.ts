@@ -101,7 +101,7 @@ export const AlertRule = z
     if (stock && r.level !== 'product')
       ctx.addIssue({ code: 'custom', path: ['level'], message: 'stock rules are per product (in a store)' });
     // Filters pick entities; they do not re-slice a series (a category in one store is no level).
-    const storeSide = r.level === 'store' || r.level === 'region' || r.level === 'product';
+    const storeSide = r.level === 'store' || r.level === 'region' || (r.level === 'product' && r.perStore);
     const productSide = r.level === 'category' || r.level === 'brand' || r.level === 'product';
     for (const key of ['storeId', 'region'] as const)
       if (r.filters[key] && !storeSide)

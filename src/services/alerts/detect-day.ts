@@ -200,6 +200,15 @@ export function detectStock(ctx: DayContext, prepared: PreparedRule, skips: Skip
   for (const [e, item] of ctx.stock.items) {
     if (mask && mask[e] === 0) continue;
     const units = coverUnits[e]!;
+    // Most items are fine: decide that without building anything.
+    if (units <= 0 || units / coverDays < rule.thresholds.minExpected) {
+      if (units === 0 && stockStatusMatters(metric, item)) skips.belowMinVolume++;
+      continue;
+    }
+    if (metric === 'stock_out' && item.quantity > 0) continue;
+    if (metric === 'below_reorder' && item.quantity > item.reorderLevel) continue;
+    if (metric === 'low_cover' && item.quantity > (units / coverDays) * rule.thresholds.leadTimeDays)
+      continue;
     const verdict = stockVerdict(
       metric,
       {
@@ -211,10 +220,7 @@ export function detectStock(ctx: DayContext, prepared: PreparedRule, skips: Skip
       rule.thresholds.leadTimeDays,
       rule.thresholds.minExpected,
     );
-    if (!verdict) {
-      if (stockStatusMatters(metric, item) && units === 0) skips.belowMinVolume++;
-      continue;
-    }
+    if (!verdict) continue;
     const entity = entityOf('storeProduct', e, ctx.layout, ctx.labels);
     const facts = stockFacts(ctx, e, item);
     let kind = verdict.kind;

@@ -26,8 +26,8 @@ import { type DayContext, emptySkips, type PreparedRule, prepareRule } from './d
 import { detectSales, detectStock } from './detect-day.ts';
 import { maxLookbackWeeks, severityRank } from './detection-fns.ts';
 import { type DayFinding, episodes } from './episode-fns.ts';
-import { loadRun, type Run, stockIndex } from './run-data.ts';
-import { buildDenseDay, type DenseDay } from './series-fns.ts';
+import { loadRun, type Run, type StockCache, stockIndex } from './run-data.ts';
+import { buildDenseDay, createDenseDayPool, type DenseDay } from './series-fns.ts';
 
 export interface DetectorDeps {
   partitions: PartitionStore;
@@ -59,6 +59,9 @@ export function rulesFor(ruleId: string | undefined): AlertRule[] {
 
 export function alertDetectorFactory({ partitions, catalog, stock, config }: DetectorDeps) {
   const holiday = holidayLookup(config.alerts.holidaysCountry);
+  // A check keeps about one weekday chain of dense days: recycle their arrays between runs.
+  const pool = createDenseDayPool(12);
+  const stockCache: StockCache = {};
 
   function lookbackDays(rules: readonly AlertRule[]): number {
     return 7 * Math.max(0, ...rules.map((r) => maxLookbackWeeks(r.thresholds.baselineWeeks)));
@@ -85,8 +88,12 @@ export function alertDetectorFactory({ partitions, catalog, stock, config }: Det
       while (weekday(first) !== w) first++;
       for (let d = first; d <= to; d += 7) {
         const view = run.views.get(d);
-        if (view) ring.set(d, buildDenseDay(view, run.layout, withOrders));
-        for (const held of ring.keys()) if (held < d - back) ring.delete(held);
+        if (view) ring.set(d, buildDenseDay(view, run.layout, withOrders, pool));
+        for (const [held, dense] of ring)
+          if (held < d - back) {
+            ring.delete(held);
+            pool.release(dense);
+          }
         if (d < from) continue;
         const ctx: DayContext = {
           day: d,
@@ -109,6 +116,7 @@ export function alertDetectorFactory({ partitions, catalog, stock, config }: Det
         }
         onDay(d, closed, found);
       }
+      for (const dense of ring.values()) pool.release(dense);
     }
   }
 
@@ -121,7 +129,8 @@ export function alertDetectorFactory({ partitions, catalog, stock, config }: Det
     const day = date === undefined ? today - 1 : parseDay(date)!;
     const active = rules.filter((r) => r.enabled);
     const run = await loadRun({ partitions, catalog }, day - lookbackDays(active), day);
-    if (active.some(isStock) && day >= today - 1) await stockIndex(run, { partitions, stock }, day);
+    if (active.some(isStock) && day >= today - 1)
+      await stockIndex(run, { partitions, stock }, day, stockCache);
     const skipped = emptySkips();
     const candidates: AlertCandidate[] = [];
     let closed = false;
@@ -160,7 +169,7 @@ export function alertDetectorFactory({ partitions, catalog, stock, config }: Det
         { path: 'to', message: `must be before today (${formatDay(today)})` },
       ]);
     const run = await loadRun({ partitions, catalog }, from - lookbackDays(rules), to);
-    if (rules.some(isStock) && to === today - 1) await stockIndex(run, { partitions, stock }, to);
+    if (rules.some(isStock) && to === today - 1) await stockIndex(run, { partitions, stock }, to, stockCache);
     const skipped = emptySkips();
     const findings = new Map<string, DayFinding[]>();
     const closedDays: number[] = [];

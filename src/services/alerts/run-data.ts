@@ -58,15 +58,37 @@ export async function loadRun(
   return { views, layout, labels, complete, stock: undefined, stockDay: undefined };
 }
 
+/** The last stock index built: the same stock answer over the same days is not indexed again. */
+export interface StockCache {
+  key?: string;
+  stock?: unknown;
+  index?: StockIndex;
+}
+
 /** Current stock by (store, product) index, with sales over the cover window ending on `day`. */
 export async function stockIndex(
   run: Run,
   deps: { partitions: PartitionStore; stock: Pick<StockAnalyticsService, 'currentStock'> },
   day: number,
+  cache: StockCache = {},
 ): Promise<void> {
   const { layout } = run;
   const P = layout.products;
   const result = await deps.stock.currentStock();
+  const missing: number[] = [];
+  for (let d = day - COVER_WINDOW_DAYS + 1; d <= day; d++) if (!run.views.has(d)) missing.push(d);
+  const extra = await deps.partitions.getDays(missing);
+  missing.forEach((d, i) => {
+    run.views.set(d, extra[i]!.view);
+  });
+  const versions: string[] = [];
+  for (let d = day - COVER_WINDOW_DAYS + 1; d <= day; d++) versions.push(run.views.get(d)!.data.version);
+  const key = `${day}:${layout.stores}:${layout.products}:${versions.join(',')}`;
+  if (cache.key === key && cache.stock === result.value && cache.index) {
+    run.stock = cache.index;
+    run.stockDay = day;
+    return;
+  }
   const items: StockIndex['items'] = new Map();
   for (const item of result.value) {
     const s = deps.partitions.stores.get(item.storeId);
@@ -76,12 +98,6 @@ export async function stockIndex(
   }
   const coverUnits = new Float64Array(layout.stores * P);
   const coverRevenue = new Float64Array(layout.stores * P);
-  const missing: number[] = [];
-  for (let d = day - COVER_WINDOW_DAYS + 1; d <= day; d++) if (!run.views.has(d)) missing.push(d);
-  const extra = await deps.partitions.getDays(missing);
-  missing.forEach((d, i) => {
-    run.views.set(d, extra[i]!.view);
-  });
   for (let d = day - COVER_WINDOW_DAYS + 1; d <= day; d++) {
     const view = run.views.get(d)!;
     const { cellStore, cellProduct, data } = view;
@@ -95,4 +111,5 @@ export async function stockIndex(
   }
   run.stock = { items, coverUnits, coverRevenue, coverDays: COVER_WINDOW_DAYS };
   run.stockDay = day;
+  Object.assign(cache, { key, stock: result.value, index: run.stock });
 }
