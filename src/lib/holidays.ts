@@ -2,8 +2,16 @@
  * Public holidays of HOLIDAYS_COUNTRY (date-holidays): left out of baselines, and an anomaly on one
  * is labelled with its name. `FR`, or a country with a state or region: `DE-BY`, `US-CA`.
  */
-import Holidays from 'date-holidays';
+import { createRequire } from 'node:module';
 import { parseDay } from './calendar.ts';
+
+type HolidaysClass = typeof import('date-holidays').default;
+let loaded: HolidaysClass | undefined;
+/** Loaded on first use: its calendars take about half a second to load, for every process otherwise. */
+function holidaysClass(): HolidaysClass {
+  loaded ??= createRequire(import.meta.url)('date-holidays') as HolidaysClass;
+  return loaded;
+}
 
 export type HolidayLookup = (day: number) => string | undefined;
 
@@ -12,6 +20,7 @@ export const noHolidays: HolidayLookup = () => undefined;
 export function isKnownHolidayCountry(code: string): boolean {
   const [country, state] = code.split('-');
   if (!country) return false;
+  const Holidays = holidaysClass();
   const h = new Holidays();
   const countries = h.getCountries();
   if (!countries[country.toUpperCase()]) return false;
@@ -24,6 +33,7 @@ export function isKnownHolidayCountry(code: string): boolean {
 export function holidayLookup(code: string | undefined): HolidayLookup {
   if (!code) return noHolidays;
   const [country, state] = code.toUpperCase().split('-');
+  const Holidays = holidaysClass();
   const h = state ? new Holidays(country!, state) : new Holidays(country!);
   const years = new Map<number, Map<number, string>>();
   return (day) => {
