@@ -804,3 +804,53 @@ export function generateDataset(opts: GeneratorOptions = {}): GeneratedDataset {
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// What was injected, for tests and benchmarks that measure detection (never served).
+
+export type InjectedEvent =
+  | { kind: 'store_drop'; storeId: string; from: string; to: string; factor: number }
+  | { kind: 'product_spike'; productId: string; from: string; to: string; factor: number }
+  /** 20 % off and 2.5 × the demand: expected business, announced by a price cut */
+  | { kind: 'promotion'; productId: string; from: string; to: string; factor: number };
+
+/** The store drop, the product spike and every promotion of the data range, by start day. */
+export function injectedEvents(dataset: GeneratedDataset): InjectedEvent[] {
+  const a = dataset.anomalies;
+  const sales = dataset.sales.base;
+  const out: InjectedEvent[] = [
+    {
+      kind: 'store_drop',
+      storeId: String(a.storeDrop.storeId),
+      from: a.storeDrop.from,
+      to: a.storeDrop.to,
+      factor: a.storeDrop.factor,
+    },
+    {
+      kind: 'product_spike',
+      productId: a.productSpike.productId,
+      from: a.productSpike.from,
+      to: a.productSpike.to,
+      factor: a.productSpike.factor,
+    },
+  ];
+  // promosOn answers for the whole (Monday-based) week of its day.
+  let monday = sales.firstDay;
+  while (weekday(monday) !== 1) monday--;
+  for (let day = monday; day <= sales.lastDay; day += 7) {
+    const seen = new Set<number>();
+    for (let d = day; d < day + 7; d++)
+      for (const p of sales.promosOn(d)) {
+        if (seen.has(p.product) || p.to < sales.firstDay || p.from > sales.lastDay) continue;
+        seen.add(p.product);
+        out.push({
+          kind: 'promotion',
+          productId: sales.productIds[p.product]!,
+          from: formatDay(p.from),
+          to: formatDay(p.to),
+          factor: PROMO_LIFT,
+        });
+      }
+  }
+  return out.sort((x, y) => x.from.localeCompare(y.from) || x.kind.localeCompare(y.kind));
+}

@@ -14,6 +14,7 @@ import { RateLimitedError } from './errors.ts';
 import { registerAuthorize, registerIdentify } from './plugins/auth.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { registerProblemHandlers } from './plugins/problem.ts';
+import { alertRoutes } from './routes/alert-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { forecastRoutes } from './routes/forecast-routes.ts';
@@ -178,6 +179,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(reportRoutes, { prefix: '/api/v1' });
   await app.register(importRoutes, { prefix: '/api/v1' });
   await app.register(scheduleRoutes, { prefix: '/api/v1' });
+  await app.register(alertRoutes, { prefix: '/api/v1' });
 
   return app;
 }

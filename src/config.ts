@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { isKnownHolidayCountry } from './lib/holidays.ts';
 
 export const ROLES = ['viewer', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -143,6 +144,12 @@ export const EnvSchema = z.object({
   SYNC_DAY_CONCURRENCY: intFrom(4, 1, 64),
   RESULT_CACHE_SECONDS: intFrom(600, 1, 86_400),
   ANALYTICS_TODAY: z.iso.date().optional(),
+  HOLIDAYS_COUNTRY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || isKnownHolidayCountry(v), {
+      message: 'must be a country code known to date-holidays, optionally with a state: FR, DE-BY, US-CA',
+    }),
   EXPORTS_DIR: z.string().min(1).default('exports'),
   REPORT_RETENTION_DAYS: intFrom(30, 1, 3_650),
   REPORT_LINK_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
@@ -236,6 +243,10 @@ export interface Config {
     resultCacheTtlMs: number;
     /** pins "today" (YYYY-MM-DD) for tests and reproducible demos; unset = the real date in businessTz */
     today: string | undefined;
+  };
+  alerts: {
+    /** public holidays left out of alert baselines (date-holidays code); unset = none */
+    holidaysCountry: string | undefined;
   };
   reports: {
     exportsDir: string;
@@ -410,6 +421,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       resultCacheTtlMs: e.RESULT_CACHE_SECONDS * 1000,
       today: e.ANALYTICS_TODAY,
     },
+    alerts: { holidaysCountry: e.HOLIDAYS_COUNTRY?.toUpperCase() },
     reports: {
       exportsDir: e.EXPORTS_DIR,
       retentionMs: e.REPORT_RETENTION_DAYS * 86_400_000,

@@ -17,6 +17,7 @@ import { jobRecordsFactory } from './db/repos/job-records.ts';
 import { schedulesRepoFactory } from './db/repos/schedules.ts';
 import { createJobQueue } from './jobs/job-queue-factory.ts';
 import type { AppJobQueue, AppProcessors } from './jobs/job-registry.ts';
+import { type AlertDetector, alertDetectorFactory } from './services/alerts/detector-service.ts';
 import { catalogSnapshotFactory } from './services/analytics/catalog-snapshot.ts';
 import { type PartitionStore, partitionStoreFactory } from './services/analytics/partition-store.ts';
 import {
@@ -52,6 +53,7 @@ export interface Container {
   salesAnalytics: SalesAnalyticsService;
   stockAnalytics: StockAnalyticsService;
   forecast: ForecastService;
+  alerts: AlertDetector;
   jobs: AppJobQueue;
   reports: ReportService;
   imports: ImportService;
@@ -116,6 +118,7 @@ export function createContainer(
     cache,
     config,
   });
+  const alerts = alertDetectorFactory({ partitions, catalog: snapshot, stock: stockAnalytics, config });
   const builders = reportBuildersFactory({
     sales: salesAnalytics,
     stock: stockAnalytics,
@@ -191,6 +194,7 @@ export function createContainer(
     salesAnalytics,
     stockAnalytics,
     forecast,
+    alerts,
     jobs,
     reports,
     imports,
