@@ -13,7 +13,7 @@ import { type Container, type ContainerOverrides, createContainer } from './cont
 import { RateLimitedError } from './errors.ts';
 import { registerAuthorize, registerIdentify } from './plugins/auth.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
-import { registerProblemHandlers } from './plugins/problem.ts';
+import { clientErrorProblem, registerProblemHandlers } from './plugins/problem.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { forecastRoutes } from './routes/forecast-routes.ts';
@@ -64,6 +64,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     onConstructorPoisoning: 'error',
     requestTimeout: 120_000,
     return503OnClosing: true,
+    clientErrorHandler: clientErrorProblem,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

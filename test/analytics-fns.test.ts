@@ -64,6 +64,10 @@ test('calendar: ISO weeks, months, a year earlier with 29 February', () => {
   assert.equal(monthKey(day('2026-03-31')), '2026-03');
   assert.equal(formatDay(shiftYears(day('2024-02-29'), -1)), '2023-02-28');
   assert.equal(formatDay(shiftYears(day('2026-03-15'), -1)), '2025-03-15');
+  // Years 0 to 99 are themselves (Date.UTC would read them as 1900 to 1999), and round-trip.
+  assert.equal(formatDay(day('0000-01-01')), '0000-01-01');
+  assert.equal(formatDay(day('0099-12-31')), '0099-12-31');
+  assert.equal(parseDay('0000-02-30'), undefined);
   // Paris: winter offset +01:00, so 2026-03-29 starts at 23:00Z the day before.
   assert.equal(
     new Date(dayStartUtc(day('2026-03-29'), 'Europe/Paris')).toISOString(),
