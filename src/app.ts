@@ -12,6 +12,7 @@ import type { Config } from './config.ts';
 import { type Container, type ContainerOverrides, createContainer } from './container.ts';
 import { RateLimitedError } from './errors.ts';
 import { registerAuthorize, registerIdentify } from './plugins/auth.ts';
+import { registerDeadline } from './plugins/deadline.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { clientErrorProblem, registerProblemHandlers } from './plugins/problem.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
@@ -95,6 +96,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  registerDeadline(app, { budgetMs: config.http.requestDeadlineMs, staleWaitMs: config.http.staleWaitMs });
 
   const services = createContainer(config, app.log, options.overrides);
   app.decorate('services', services);

@@ -86,6 +86,12 @@ const Meta = z
     complete: z
       .boolean()
       .describe('false when a day is still open, was not re-read after a failure, or is missing'),
+    stale: z
+      .boolean()
+      .describe(
+        'true when older data was served because the system of record failed or did not answer in time ' +
+          '(then also `X-Cache: STALE` and `Warning: 110`)',
+      ),
     cached: z.boolean(),
     computeMs: z.number(),
   })

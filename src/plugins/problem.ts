@@ -119,7 +119,7 @@ export function registerProblemHandlers(app: FastifyInstance): void {
 
     if (error instanceof AppError) {
       if (error.status >= 500) request.log.warn({ err: error }, error.message);
-      if (error.status === 429 && typeof error.extensions.retryAfterSeconds === 'number') {
+      if (typeof error.extensions.retryAfterSeconds === 'number') {
         reply.header('retry-after', String(error.extensions.retryAfterSeconds));
       }
       return sendProblem(

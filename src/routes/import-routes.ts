@@ -35,7 +35,8 @@ export const importRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/excel/upload',
     {
-      config: { role: 'admin', multipartBody: UploadBodyDoc },
+      // An inline commit pushes chunks until done; it keeps the upstream client's own budgets.
+      config: { role: 'admin', multipartBody: UploadBodyDoc, deadline: false },
       schema: {
         operationId: 'uploadImport',
         tags: ['imports'],
