@@ -191,3 +191,49 @@ test('oversized request heads get a 431 problem+json', async (t) => {
     assert.equal(body.type, 'urn:salesflow:problem:request-header-fields-too-large');
   }
 });
+
+test('import: a cell over 32,767 characters is a row error, echoed in 200 characters', async (t) => {
+  const upstream = await createSampleUpstream({
+    port: 0,
+    seed: 3,
+    stores: 2,
+    products: 5,
+    days: 2,
+    linesPerDay: 5,
+    logger: false,
+  });
+  t.after(() => upstream.close());
+  const app = await build(t, { UPSTREAM_URL: upstream.url });
+  const long = 'x'.repeat(40_000);
+  const csv =
+    'SKU,Product Name,Category,Price,Notes\n' +
+    `A-1,${long},Misc,1.50,\n` + // a read column
+    `A-2,Thing,Misc,2.50,${long}\n` + // a column the import does not read
+    'A-3,Fine,Misc,3.50,short\n';
+  const boundary = 'LoNgCeLlS';
+  const payload =
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.csv"\r\n` +
+    `Content-Type: text/csv\r\n\r\n${csv}\r\n--${boundary}--\r\n`;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/excel/upload?kind=products&onError=skip_invalid',
+    headers: { ...auth('admin'), 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload,
+  });
+  assert.equal(res.statusCode, 200, res.body.slice(0, 500));
+  assert.ok(res.body.length < 10_000, `the answer is ${res.body.length} bytes`);
+  const body = res.json() as {
+    importId: string;
+    errors: { row: number; column: string; value: string; message: string }[];
+  };
+  const byRow = new Map(body.errors.map((e) => [e.row, e]));
+  assert.equal(byRow.get(2)?.column, 'Product Name');
+  assert.match(byRow.get(2)!.message, /40000 characters, more than the 32767/);
+  assert.equal(byRow.get(2)!.value.length, 201); // 200 characters and an ellipsis
+  assert.equal(byRow.get(3)?.column, 'Notes');
+  assert.equal(byRow.has(4), false);
+
+  const again = await app.inject({ url: `/api/v1/excel/imports/${body.importId}`, headers: auth('admin') });
+  assert.equal(again.statusCode, 200);
+  assert.ok(again.body.length < 10_000, `the stored result is ${again.body.length} bytes`);
+});

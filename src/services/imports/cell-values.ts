@@ -31,6 +31,17 @@ function isErrorCell(cell: CellValue): cell is { error: string } {
 }
 
 /** The cell as the user would read it, for error messages and the error workbook. */
+/** Excel's own limit on a cell's text: a longer cell is a row error, whatever its column. */
+export const MAX_CELL_TEXT = 32_767;
+/** how much of a cell an answer quotes back: a pasted novel is not echoed in every result */
+export const MAX_ECHO_CHARS = 200;
+
+/** A cell as a row error quotes it: its text, cut to MAX_ECHO_CHARS. */
+export function echoValue(cell: CellValue | undefined): string | null {
+  const text = displayValue(cell);
+  return text !== null && text.length > MAX_ECHO_CHARS ? `${text.slice(0, MAX_ECHO_CHARS)}…` : text;
+}
+
 export function displayValue(cell: CellValue | undefined): string | null {
   if (cell === null || cell === undefined) return null;
   if (cell instanceof Date) return cell.toISOString().replace('T00:00:00.000Z', '').replace('.000Z', 'Z');
