@@ -125,8 +125,20 @@ export function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-export function todayIn(tz: string): number {
-  return localParts(Date.now(), tz).day;
+/** per time zone: the business day last resolved and the instants it starts and ends */
+const todays = new Map<string, { day: number; from: number; until: number }>();
+
+/**
+ * The business day of `now` in `tz`. Asked on every request, it costs Intl (several µs) only when
+ * `now` leaves the day last resolved: its bounds come from dayStartUtc, so midnight and DST
+ * changes (a 23- or 25-hour day) are exact, and a clock moved back is handled too.
+ */
+export function todayIn(tz: string, now = Date.now()): number {
+  const known = todays.get(tz);
+  if (known && now >= known.from && now < known.until) return known.day;
+  const day = localParts(now, tz).day;
+  todays.set(tz, { day, from: dayStartUtc(day, tz), until: dayStartUtc(day + 1, tz) });
+  return day;
 }
 
 /** An instant rendered as local ISO-8601 with its offset, e.g. `2026-03-29T10:15:00+02:00`. */
