@@ -13,6 +13,7 @@ import { type Container, type ContainerOverrides, createContainer } from './cont
 import { RateLimitedError } from './errors.ts';
 import { registerAuthorize, registerIdentify } from './plugins/auth.ts';
 import { registerDeadline } from './plugins/deadline.ts';
+import { registerInFlight } from './plugins/in-flight.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { clientErrorProblem, registerProblemHandlers } from './plugins/problem.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
@@ -96,6 +97,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  registerInFlight(app);
   registerDeadline(app, { budgetMs: config.http.requestDeadlineMs, staleWaitMs: config.http.staleWaitMs });
 
   const services = createContainer(config, app.log, options.overrides);
@@ -104,13 +106,15 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   let cleanupTimer: NodeJS.Timeout | undefined;
   if (config.mode === 'embedded') {
     app.addHook('onReady', async () => {
-      const cleanup = () =>
+      const cleanup = (startup = false) =>
         Promise.all([
-          services.reports.cleanup().catch((err: unknown) => app.log.warn({ err }, 'report cleanup failed')),
+          services.reports
+            .cleanup(Date.now(), { startup })
+            .catch((err: unknown) => app.log.warn({ err }, 'report cleanup failed')),
           services.imports.cleanup().catch((err: unknown) => app.log.warn({ err }, 'import cleanup failed')),
         ]);
-      void cleanup();
-      cleanupTimer = setInterval(cleanup, 3_600_000);
+      void cleanup(true);
+      cleanupTimer = setInterval(() => cleanup(), 3_600_000);
       cleanupTimer.unref();
     });
   }

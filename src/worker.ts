@@ -30,12 +30,14 @@ const worker = createJobWorker({
   processors: services.processors,
   concurrency: config.jobs.concurrency,
 });
-const cleanup = () =>
+const cleanup = (startup = false) =>
   Promise.all([
-    services.reports.cleanup().catch((err: unknown) => logger.warn({ err }, 'report cleanup failed')),
+    services.reports
+      .cleanup(Date.now(), { startup })
+      .catch((err: unknown) => logger.warn({ err }, 'report cleanup failed')),
     services.imports.cleanup().catch((err: unknown) => logger.warn({ err }, 'import cleanup failed')),
   ]);
-const timer = setInterval(cleanup, CLEANUP_EVERY_MS);
+const timer = setInterval(() => cleanup(), CLEANUP_EVERY_MS);
 timer.unref();
 
 // Registered before waiting for Redis: a signal during start-up still shuts down cleanly.
@@ -49,4 +51,5 @@ closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
 
 await worker.ready();
 logger.info({ queues: worker.queues, concurrency: config.jobs.concurrency }, 'worker started');
-void cleanup();
+// At start: also the partial files a killed run of this worker left behind.
+void cleanup(true);

@@ -459,8 +459,15 @@ export function createUpstreamClient({
       });
     },
 
+    /** Lets calls in flight finish for a moment (shutdown has already answered their requests), then cuts them. */
     async close(): Promise<void> {
-      await pool.close();
+      const closed = pool.close();
+      const timer = setTimeout(() => void pool.destroy().catch(() => {}), 250);
+      try {
+        await closed.catch(() => {});
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
