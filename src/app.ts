@@ -12,8 +12,10 @@ import type { Config } from './config.ts';
 import { type Container, type ContainerOverrides, createContainer } from './container.ts';
 import { RateLimitedError } from './errors.ts';
 import { registerAuthorize, registerIdentify } from './plugins/auth.ts';
+import { registerDeadline } from './plugins/deadline.ts';
+import { registerInFlight } from './plugins/in-flight.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
-import { registerProblemHandlers } from './plugins/problem.ts';
+import { clientErrorProblem, registerProblemHandlers } from './plugins/problem.ts';
 import { alertRoutes } from './routes/alert-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
@@ -66,6 +68,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     onConstructorPoisoning: 'error',
     requestTimeout: 120_000,
     return503OnClosing: true,
+    clientErrorHandler: clientErrorProblem,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -96,6 +99,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  registerInFlight(app);
+  registerDeadline(app, { budgetMs: config.http.requestDeadlineMs, staleWaitMs: config.http.staleWaitMs });
 
   const services = createContainer(config, app.log, options.overrides);
   try {
@@ -112,13 +117,15 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   let cleanupTimer: NodeJS.Timeout | undefined;
   if (config.mode === 'embedded') {
     app.addHook('onReady', async () => {
-      const cleanup = () =>
+      const cleanup = (startup = false) =>
         Promise.all([
-          services.reports.cleanup().catch((err: unknown) => app.log.warn({ err }, 'report cleanup failed')),
+          services.reports
+            .cleanup(Date.now(), { startup })
+            .catch((err: unknown) => app.log.warn({ err }, 'report cleanup failed')),
           services.imports.cleanup().catch((err: unknown) => app.log.warn({ err }, 'import cleanup failed')),
         ]);
-      void cleanup();
-      cleanupTimer = setInterval(cleanup, 3_600_000);
+      void cleanup(true);
+      cleanupTimer = setInterval(() => cleanup(), 3_600_000);
       cleanupTimer.unref();
     });
   }

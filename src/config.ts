@@ -117,6 +117,10 @@ export const EnvSchema = z.object({
   UPSTREAM_RETRY_MAX_MS: intFrom(5_000, 1, 60_000),
   UPSTREAM_PAGE_SIZE: intFrom(2_000, 1, 100_000),
   UPSTREAM_PAGE_CONCURRENCY: intFrom(4, 1, 64),
+  UPSTREAM_BREAKER_THRESHOLD: intFrom(5, 1, 1_000),
+  UPSTREAM_BREAKER_OPEN_MS: intFrom(5_000, 100, 600_000),
+  REQUEST_DEADLINE_MS: intFrom(10_000, 100, 600_000),
+  STALE_WAIT_MS: intFrom(1_000, 0, 600_000),
 
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_KEY_PREFIX: z
@@ -220,6 +224,8 @@ export interface Config {
     retryMaxMs: number;
     pageSize: number;
     pageConcurrency: number;
+    breakerThreshold: number;
+    breakerOpenMs: number;
   };
   redis: { url: string; keyPrefix: string; commandTimeoutMs: number } | undefined;
   /** 'shared' when REDIS_URL is set: Redis cache, BullMQ queue, separate workers */
@@ -231,6 +237,10 @@ export interface Config {
     rateLimitMax: number;
     rateLimitWindowMs: number;
     bodyLimitBytes: number;
+    /** every upstream call made for a request fits in this */
+    requestDeadlineMs: number;
+    /** with stale data at hand, how long a request waits for a refresh before serving it */
+    staleWaitMs: number;
   };
   businessTz: string;
   analytics: {
@@ -393,6 +403,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryMaxMs: e.UPSTREAM_RETRY_MAX_MS,
       pageSize: e.UPSTREAM_PAGE_SIZE,
       pageConcurrency: e.UPSTREAM_PAGE_CONCURRENCY,
+      breakerThreshold: e.UPSTREAM_BREAKER_THRESHOLD,
+      breakerOpenMs: e.UPSTREAM_BREAKER_OPEN_MS,
     },
     redis: e.REDIS_URL
       ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
@@ -409,6 +421,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       rateLimitMax: e.RATE_LIMIT_MAX,
       rateLimitWindowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+      staleWaitMs: Math.min(e.STALE_WAIT_MS, e.REQUEST_DEADLINE_MS),
     },
     businessTz: e.BUSINESS_TZ,
     analytics: {

@@ -69,6 +69,13 @@ export class UpstreamUnavailableError extends AppError {
   }
 }
 
+/** The circuit breaker is open: the call was not even attempted. */
+export class UpstreamCircuitOpenError extends AppError {
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(503, 'upstream-circuit-open', 'The system of record is unavailable', detail, { retryAfterSeconds });
+  }
+}
+
 /** The system of record answered, but with something that does not match its contract. */
 export class UpstreamInvalidResponseError extends AppError {
   constructor(

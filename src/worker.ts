@@ -25,12 +25,14 @@ if (!config.redis) {
 
 const services = createContainer(config, logger);
 let worker: ReturnType<typeof createJobWorker> | undefined;
-const cleanup = () =>
+const cleanup = (startup = false) =>
   Promise.all([
-    services.reports.cleanup().catch((err: unknown) => logger.warn({ err }, 'report cleanup failed')),
+    services.reports
+      .cleanup(Date.now(), { startup })
+      .catch((err: unknown) => logger.warn({ err }, 'report cleanup failed')),
     services.imports.cleanup().catch((err: unknown) => logger.warn({ err }, 'import cleanup failed')),
   ]);
-const timer = setInterval(cleanup, CLEANUP_EVERY_MS);
+const timer = setInterval(() => cleanup(), CLEANUP_EVERY_MS);
 timer.unref();
 
 // Registered before waiting for the database and Redis: a signal during start-up still shuts down cleanly.
@@ -52,4 +54,5 @@ worker = createJobWorker({
 });
 await worker.ready();
 logger.info({ queues: worker.queues, concurrency: config.jobs.concurrency }, 'worker started');
-void cleanup();
+// At start: also the partial files a killed run of this worker left behind.
+void cleanup(true);

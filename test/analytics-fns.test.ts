@@ -7,9 +7,11 @@ import {
   dayStartUtc,
   formatDay,
   isoWeekKey,
+  localParts,
   monthKey,
   parseDay,
   shiftYears,
+  todayIn,
 } from '../src/lib/calendar.ts';
 import { UpstreamSalesPage } from '../src/models/upstream.ts';
 import { aggregate, createDayView, IdDictionary } from '../src/services/analytics/aggregate-fns.ts';
@@ -56,6 +58,33 @@ test('growth is null without a previous figure; stock status boundaries', () => 
   assert.equal(stockStatus(6, 5), 'ok');
 });
 
+test('calendar: "today" is cached per day, exact across midnight and both DST changes', () => {
+  const tz = 'Europe/Paris';
+  const at = (iso: string) => formatDay(todayIn(tz, Date.parse(iso)));
+  // Spring forward (a 23-hour day) and fall back (25 hours), at their edges.
+  assert.equal(at('2026-03-28T22:59:59.999Z'), '2026-03-28');
+  assert.equal(at('2026-03-28T23:00:00.000Z'), '2026-03-29');
+  assert.equal(at('2026-03-29T21:59:59.999Z'), '2026-03-29');
+  assert.equal(at('2026-03-29T22:00:00.000Z'), '2026-03-30');
+  assert.equal(at('2026-10-24T21:59:59.999Z'), '2026-10-24');
+  assert.equal(at('2026-10-24T22:00:00.000Z'), '2026-10-25');
+  assert.equal(at('2026-10-25T22:59:59.999Z'), '2026-10-25');
+  assert.equal(at('2026-10-25T23:00:00.000Z'), '2026-10-26');
+  // Every 7 minutes through both changes, forwards then backwards (a clock set back), as Intl says.
+  for (const [start, end] of [
+    ['2026-03-27T00:00:00Z', '2026-03-31T00:00:00Z'],
+    ['2026-10-23T00:00:00Z', '2026-10-27T00:00:00Z'],
+  ] as const) {
+    const instants: number[] = [];
+    for (let t = Date.parse(start); t < Date.parse(end); t += 7 * 60_000) instants.push(t);
+    for (const t of [...instants, ...instants.reverse()]) {
+      assert.equal(todayIn(tz, t), localParts(t, tz).day, new Date(t).toISOString());
+    }
+  }
+  assert.equal(formatDay(todayIn('Asia/Tokyo', Date.parse('2026-06-30T15:00:00Z'))), '2026-07-01');
+  assert.equal(formatDay(todayIn('America/New_York', Date.parse('2026-07-01T03:59:00Z'))), '2026-06-30');
+});
+
 test('calendar: ISO weeks, months, a year earlier with 29 February', () => {
   assert.equal(isoWeekKey(day('2026-01-01')), '2026-W01'); // a Thursday
   assert.equal(isoWeekKey(day('2027-01-01')), '2026-W53'); // a Friday: still 2026's last week
@@ -64,6 +93,10 @@ test('calendar: ISO weeks, months, a year earlier with 29 February', () => {
   assert.equal(monthKey(day('2026-03-31')), '2026-03');
   assert.equal(formatDay(shiftYears(day('2024-02-29'), -1)), '2023-02-28');
   assert.equal(formatDay(shiftYears(day('2026-03-15'), -1)), '2025-03-15');
+  // Years 0 to 99 are themselves (Date.UTC would read them as 1900 to 1999), and round-trip.
+  assert.equal(formatDay(day('0000-01-01')), '0000-01-01');
+  assert.equal(formatDay(day('0099-12-31')), '0099-12-31');
+  assert.equal(parseDay('0000-02-30'), undefined);
   // Paris: winter offset +01:00, so 2026-03-29 starts at 23:00Z the day before.
   assert.equal(
     new Date(dayStartUtc(day('2026-03-29'), 'Europe/Paris')).toISOString(),

@@ -105,6 +105,13 @@ describe('dates of sale', () => {
     assert.match(message(parseDateTime('2026-02-30 10:00', tz)), /not a valid date/);
     assert.match(message(parseDateTime(null, tz)), /is empty/);
   });
+
+  test('dates outside the supported range are refused, years 0000-0099 included', () => {
+    assert.match(message(parseDateTime('0000-01-01 10:00', tz)), /outside 1900-01-01 to 2199-12-31/);
+    assert.match(message(parseDateTime('0099-12-31T10:00:00Z', tz)), /outside 1900-01-01 to 2199-12-31/);
+    assert.match(message(parseDateTime('2200-01-01', tz)), /outside 1900-01-01 to 2199-12-31/);
+    assert.equal(value(parseDateTime('1900-01-01 12:00', tz)).iso.slice(0, 10), '1900-01-01');
+  });
 });
 
 describe('header mapping', () => {

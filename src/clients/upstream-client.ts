@@ -6,6 +6,9 @@
  *   a POST is retried only when it carries an Idempotency-Key the upstream deduplicates on.
  * - Every answer is parsed with the zod models; a malformed one is an UpstreamInvalidResponseError
  *   that names the field, never a NaN further down.
+ * - Inside a request, every attempt and every pause between attempts fits in what is left of the
+ *   request's deadline (lib/deadline.ts); retries share that budget. Background work has none.
+ * - A circuit breaker (upstream-breaker.ts) stops paying timeouts while the upstream is down.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
@@ -13,6 +16,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
 import { type FieldIssue, UpstreamInvalidResponseError, UpstreamUnavailableError } from '../errors.ts';
+import { currentDeadline, type Deadline } from '../lib/deadline.ts';
 import {
   UpstreamBulkResult,
   type UpstreamProductInput,
@@ -24,10 +28,13 @@ import {
   type UpstreamStockInput,
   UpstreamStores,
 } from '../models/upstream.ts';
+import { type CircuitBreaker, createCircuitBreaker } from './upstream-breaker.ts';
 
 export type UpstreamConfig = Config['upstream'];
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+/** statuses that say the upstream is in trouble (429 and 425 say it is well enough to refuse) */
+const BREAKER_FAILURE_STATUS = new Set([408, 500, 502, 503, 504]);
 const MAX_ISSUES_REPORTED = 10;
 
 export interface UpstreamClientDeps {
@@ -35,6 +42,8 @@ export interface UpstreamClientDeps {
   logger: FastifyBaseLogger;
   /** injectable for tests; defaults to Math.random */
   random?: () => number;
+  /** injectable for tests; defaults to one built from the config */
+  breaker?: CircuitBreaker;
 }
 
 export interface UpstreamBulkOptions {
@@ -166,7 +175,35 @@ export function fastParseSalesPage(json: unknown): UpstreamSalesPage | undefined
   };
 }
 
-export function createUpstreamClient({ config, logger, random = Math.random }: UpstreamClientDeps) {
+function deadlineError(what: string, deadline: Deadline, tries: number, lastError: string) {
+  const after =
+    tries > 0
+      ? ` after ${tries} attempt${tries > 1 ? 's' : ''}${lastError ? ` (last: ${lastError})` : ''}`
+      : '';
+  return new UpstreamUnavailableError(
+    `${what}: no answer within the request deadline of ${deadline.budgetMs} ms${after}`,
+    { timeout: true },
+  );
+}
+
+export function createUpstreamClient({
+  config,
+  logger,
+  random = Math.random,
+  breaker: givenBreaker,
+}: UpstreamClientDeps) {
+  const breaker =
+    givenBreaker ??
+    createCircuitBreaker({
+      threshold: config.breakerThreshold,
+      openMs: config.breakerOpenMs,
+      onStateChange: (state, reason) =>
+        (state === 'closed' ? logger.info : logger.warn).call(
+          logger,
+          { breaker: state, reason },
+          `upstream circuit ${state}`,
+        ),
+    });
   const base = new URL(config.url);
   const basePath = base.pathname.replace(/\/+$/, '');
   const pool = new Pool(base.origin, {
@@ -191,10 +228,18 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
     const path = `${basePath}${opts.path}${qs}`;
     const what = `${opts.method} ${opts.path}${qs}`;
     const maxRetries = opts.idempotent ? (opts.retries ?? config.retries) : 0;
+    const deadline = currentDeadline();
+    const signal = deadline
+      ? opts.signal
+        ? AbortSignal.any([opts.signal, deadline.signal])
+        : deadline.signal
+      : opts.signal;
     let lastError = '';
     let timedOut = false;
 
     for (let attempt = 0; ; attempt++) {
+      if (deadline?.expired) throw deadlineError(what, deadline, attempt, lastError);
+      const ticket = breaker.admit(what);
       const started = performance.now();
       let retryAfterMs: number | undefined;
       try {
@@ -208,9 +253,12 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
             ...opts.headers,
           },
           body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-          signal: opts.signal,
+          signal,
+          // Within a request, the deadline's signal ends the attempt when the budget is spent.
           headersTimeout: opts.headersTimeoutMs ?? config.headersTimeoutMs,
         });
+        if (BREAKER_FAILURE_STATUS.has(res.statusCode)) ticket.failure(`HTTP ${res.statusCode}`);
+        else ticket.success();
         if (res.statusCode >= 200 && res.statusCode < 300) {
           const text = await res.body.text();
           logger.debug(
@@ -233,9 +281,17 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
         timedOut = false;
       } catch (err) {
         if (err instanceof UpstreamInvalidResponseError || err instanceof UpstreamUnavailableError) throw err;
-        if (opts.signal?.aborted) throw err;
+        if (deadline && (deadline.signal.aborted || deadline.expired)) {
+          ticket.failure('no answer within the request deadline');
+          throw deadlineError(what, deadline, attempt + 1, lastError);
+        }
+        if (opts.signal?.aborted) {
+          ticket.release();
+          throw err;
+        }
         lastError = errorMessage(err);
         timedOut = isTimeout(err);
+        ticket.failure(lastError);
       }
 
       if (attempt >= maxRetries) {
@@ -246,11 +302,14 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
         );
       }
       const wait = backoffMs(attempt, retryAfterMs);
+      // A retry that could not start before the deadline is not worth the wait.
+      if (deadline && wait >= deadline.remainingMs())
+        throw deadlineError(what, deadline, attempt + 1, lastError);
       logger.warn(
         { upstream: what, attempt: attempt + 1, waitMs: wait, reason: lastError },
         'upstream retry',
       );
-      await sleep(wait, undefined, { signal: opts.signal });
+      await sleep(wait, undefined, { signal });
     }
   }
 
@@ -400,8 +459,15 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
       });
     },
 
+    /** Lets calls in flight finish for a moment (shutdown has already answered their requests), then cuts them. */
     async close(): Promise<void> {
-      await pool.close();
+      const closed = pool.close();
+      const timer = setTimeout(() => void pool.destroy().catch(() => {}), 250);
+      try {
+        await closed.catch(() => {});
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -8,6 +8,7 @@
  * Concurrency is per queue, as with one BullMQ Worker per queue.
  */
 import { randomUUID } from 'node:crypto';
+import { runWithoutDeadline } from '../lib/deadline.ts';
 import {
   assertName,
   assertRetention,
@@ -233,7 +234,8 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
       signal: controller.signal,
     };
     const processor = q.processors[e.name];
-    const run = (async () => {
+    // Started from a request (enqueue, then pump): the job must not inherit its deadline.
+    const run = runWithoutDeadline(async () => {
       try {
         if (!processor) throw new Error(`no processor for job ${q.name}/${e.name}`);
         const result = await processor(structuredClone(e.payload), ctx);
@@ -262,7 +264,7 @@ export function createMemoryQueue<Reg extends JobRegistry>(options: MemoryQueueO
         q.running--;
         pump(q);
       }
-    })();
+    });
     runs.add(run);
     void run.finally(() => runs.delete(run));
   }

@@ -5,6 +5,13 @@
 
 const DAY_MS = 86_400_000;
 
+/**
+ * The business days this service accepts anywhere a date comes in (queries, bodies, imported
+ * cells): wide enough for any retailer's history and plans, narrow enough that every derived day
+ * (a comparison a year back, a window 30 days before) stays a four-digit year.
+ */
+export const SUPPORTED_DAYS = { from: '1900-01-01', to: '2199-12-31' } as const;
+
 /** `YYYY-MM-DD` → day number, or undefined when the text is not a real calendar date. */
 export function parseDay(text: string): number | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
@@ -12,12 +19,22 @@ export function parseDay(text: string): number | undefined {
   const y = Number(m[1]);
   const mo = Number(m[2]);
   const d = Number(m[3]);
-  const ms = Date.UTC(y, mo - 1, d);
-  const back = new Date(ms);
+  // Not Date.UTC(y, …): it reads years 0 to 99 as 1900 to 1999.
+  const back = new Date(0);
+  back.setUTCFullYear(y, mo - 1, d);
+  const ms = back.getTime();
   // Date.UTC silently rolls 2026-02-30 over to March: reject anything that does not round-trip.
   if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d)
     return undefined;
   return ms / DAY_MS;
+}
+
+const MIN_SUPPORTED_DAY = parseDay(SUPPORTED_DAYS.from) as number;
+const MAX_SUPPORTED_DAY = parseDay(SUPPORTED_DAYS.to) as number;
+
+/** Whether a day number lies within SUPPORTED_DAYS. */
+export function isSupportedDay(day: number): boolean {
+  return day >= MIN_SUPPORTED_DAY && day <= MAX_SUPPORTED_DAY;
 }
 
 export function formatDay(day: number): string {
@@ -108,8 +125,20 @@ export function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-export function todayIn(tz: string): number {
-  return localParts(Date.now(), tz).day;
+/** per time zone: the business day last resolved and the instants it starts and ends */
+const todays = new Map<string, { day: number; from: number; until: number }>();
+
+/**
+ * The business day of `now` in `tz`. Asked on every request, it costs Intl (several µs) only when
+ * `now` leaves the day last resolved: its bounds come from dayStartUtc, so midnight and DST
+ * changes (a 23- or 25-hour day) are exact, and a clock moved back is handled too.
+ */
+export function todayIn(tz: string, now = Date.now()): number {
+  const known = todays.get(tz);
+  if (known && now >= known.from && now < known.until) return known.day;
+  const day = localParts(now, tz).day;
+  todays.set(tz, { day, from: dayStartUtc(day, tz), until: dayStartUtc(day + 1, tz) });
+  return day;
 }
 
 /** An instant rendered as local ISO-8601 with its offset, e.g. `2026-03-29T10:15:00+02:00`. */

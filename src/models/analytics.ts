@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseDay } from '../lib/calendar.ts';
 import { DIMENSIONS } from '../services/analytics/aggregate-fns.ts';
+import { BusinessDay } from './business-day.ts';
 import { repeatable } from './catalog.ts';
 
 export const MAX_WINDOW_DAYS = 1096; // three years, one of them leap
@@ -14,7 +15,7 @@ export const COMPARE_MODES = [
 ] as const;
 export const SALES_SORTS = ['revenue', 'units', 'orders', 'profit', 'growth'] as const;
 
-const day = z.iso.date().describe('a business day, YYYY-MM-DD');
+const day = BusinessDay;
 
 const idList = repeatable(z.string().min(1).max(200));
 const nameList = repeatable(z.string().min(1).max(200));
@@ -85,6 +86,12 @@ const Meta = z
     complete: z
       .boolean()
       .describe('false when a day is still open, was not re-read after a failure, or is missing'),
+    stale: z
+      .boolean()
+      .describe(
+        'true when older data was served because the system of record failed or did not answer in time ' +
+          '(then also `X-Cache: STALE` and `Warning: 110`)',
+      ),
     cached: z.boolean(),
     computeMs: z.number(),
   })

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseDay } from '../lib/calendar.ts';
 import { MAX_WINDOW_DAYS } from './analytics.ts';
+import { BusinessDay } from './business-day.ts';
 
 /** Weekly and monthly models need more than the analytics' three years: two full prior years and this one. */
 export const MAX_HISTORY_DAYS = { day: MAX_WINDOW_DAYS, week: 1827, month: 1827 } as const;
@@ -19,7 +20,7 @@ export const FORECAST_MODELS = [
 export const HORIZON_DEFAULTS = { day: 28, week: 8, month: 3 } as const;
 export const HORIZON_MAX = { day: 365, week: 52, month: 12 } as const;
 
-const day = z.iso.date();
+const day = BusinessDay;
 const ids = z.array(z.string().min(1).max(200)).min(1).max(500);
 
 export const ForecastRequest = z

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { parseDay } from '../lib/calendar.ts';
 import { REPORT_FORMATS, REPORT_TYPES } from '../services/reports/report-types.ts';
 import { MAX_WINDOW_DAYS } from './analytics.ts';
+import { BusinessDay } from './business-day.ts';
 
-const day = z.iso.date();
+const day = BusinessDay;
 const ids = z.array(z.string().min(1).max(200)).min(1).max(500);
 
 export const ReportFiltersSchema = z.strictObject({

@@ -2,6 +2,8 @@
  * The one error handler: every failure leaves as RFC 9457 problem+json with the request id.
  * 4xx answers say what to fix; 5xx answers never leak internals (they are logged instead).
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, type FieldIssue } from '../errors.ts';
@@ -63,6 +65,39 @@ export function sendProblem(
   return reply.code(status).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(body);
 }
 
+/**
+ * Errors Node's HTTP parser meets before there is a request (a head over the header size limit, a
+ * request timing out, garbage): no route runs, so fastify would answer plain JSON. The same problem
+ * shape as every other error, written straight to the socket, which then closes.
+ */
+export function clientErrorProblem(
+  this: { log: { trace(obj: object, msg: string): void } },
+  err: NodeJS.ErrnoException,
+  socket: Socket,
+): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'request-header-fields-too-large',
+          'The request line and headers exceed the size this server accepts.',
+        ]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request-timeout', 'The request did not arrive in time.']
+        : [400, 'bad-request', 'The request is not valid HTTP.'];
+  const title = STATUS_CODES[status] ?? 'Error';
+  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${code}`, title, status, detail });
+  this.log.trace({ err }, `client error ${status}`);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -84,7 +119,7 @@ export function registerProblemHandlers(app: FastifyInstance): void {
 
     if (error instanceof AppError) {
       if (error.status >= 500) request.log.warn({ err: error }, error.message);
-      if (error.status === 429 && typeof error.extensions.retryAfterSeconds === 'number') {
+      if (typeof error.extensions.retryAfterSeconds === 'number') {
         reply.header('retry-after', String(error.extensions.retryAfterSeconds));
       }
       return sendProblem(

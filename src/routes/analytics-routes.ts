@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { SalesAnswer, SalesQuery, StockAnswer, StockQuery } from '../models/analytics.ts';
 import { problemResponses } from '../models/problem.ts';
+import { answerMeta } from './route-helpers.ts';
 
 const errors = problemResponses(400, 401, 403, 429, 502, 503, 504);
 
@@ -15,12 +16,14 @@ export const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Sales KPIs, breakdowns by up to two dimensions, comparison and daily trend',
         description:
           'Computed from day partitions of the system of record (synced on demand). Money is rounded to cents ' +
-          'in the answer only. `meta.complete` is false while a day of the window is open or could not be re-read.',
+          'in the answer only. `meta.complete` is false while a day of the window is open or could not be re-read; ' +
+          '`meta.stale` (with `X-Cache: STALE` and `Warning: 110`) when older data was served because the system ' +
+          'of record failed or did not answer within the request deadline.',
         querystring: SalesQuery,
         response: { 200: SalesAnswer, ...errors },
       },
     },
-    async (request) => app.services.salesAnalytics.sales(request.query),
+    async (request, reply) => answerMeta(reply, await app.services.salesAnalytics.sales(request.query)),
   );
 
   app.get(
@@ -38,6 +41,6 @@ export const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: StockAnswer, ...errors },
       },
     },
-    async (request) => app.services.stockAnalytics.stock(request.query),
+    async (request, reply) => answerMeta(reply, await app.services.stockAnalytics.stock(request.query)),
   );
 };

@@ -3,7 +3,7 @@ import { ProductList, ProductsQuery, StoreList, StoresQuery } from '../models/ca
 import { problemResponses } from '../models/problem.ts';
 import { cacheMeta } from './route-helpers.ts';
 
-const errors = problemResponses(400, 401, 403, 429, 502, 504);
+const errors = problemResponses(400, 401, 403, 429, 502, 503, 504);
 
 export const catalogRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(

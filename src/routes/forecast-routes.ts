@@ -16,7 +16,7 @@ export const forecastRoutes: FastifyPluginAsyncZod = async (app) => {
           'linear trend, seasonal naive; `auto` picks the lowest rolling-origin backtest MASE. Intervals come from ' +
           'the empirical backtest errors at each step ahead. 422 when there is no usable history.',
         body: ForecastRequest,
-        response: { 200: ForecastAnswer, ...problemResponses(400, 401, 403, 422, 429, 502, 503) },
+        response: { 200: ForecastAnswer, ...problemResponses(400, 401, 403, 422, 429, 502, 503, 504) },
       },
     },
     async (request) => app.services.forecast.forecast(request.body),

@@ -37,7 +37,8 @@ export const importRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/excel/upload',
     {
-      config: { role: 'admin', multipartBody: UploadBodyDoc },
+      // An inline commit pushes chunks until done; it keeps the upstream client's own budgets.
+      config: { role: 'admin', multipartBody: UploadBodyDoc, deadline: false },
       schema: {
         operationId: 'uploadImport',
         tags: ['imports'],
@@ -103,7 +104,7 @@ export const importRoutes: FastifyPluginAsyncZod = async (app) => {
         if (!request.raw.complete) reply.header('connection', 'close');
         if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
           throw new FileTooLargeError(maxFileBytes);
-        throw err;
+        throw multipartProblem(err);
       }
       if (!outcome) {
         throw new ValidationError('The form has no file: send the .xlsx or .csv in a part named "file".', [
@@ -187,6 +188,37 @@ export const importRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => sendBytes(reply, await app.services.imports.template(request.query.kind)),
   );
 };
+
+/**
+ * The multipart parser's own errors are plain Errors (a 500 by default): they are the client's
+ * malformed body, so they become a 400 saying what is wrong with it.
+ */
+function multipartProblem(err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : '';
+  if (code === 'FST_FILES_LIMIT')
+    return new AppError(
+      400,
+      'bad-request',
+      'Bad request',
+      'Send one file per upload, in a part named "file".',
+    );
+  if (/boundary not found/i.test(message))
+    return new AppError(
+      400,
+      'bad-request',
+      'Bad request',
+      'The multipart body has no boundary: its Content-Type must be multipart/form-data; boundary=…',
+    );
+  if (/unexpected end of (multipart data|form)/i.test(message))
+    return new AppError(
+      400,
+      'bad-request',
+      'Bad request',
+      'The multipart body ended before its closing boundary: the upload was truncated.',
+    );
+  return err;
+}
 
 function stripUndefined(query: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));

@@ -18,7 +18,7 @@ import { sendBytes, sendFile } from './route-helpers.ts';
 const FileBody = z.any().describe('the file (PDF, XLSX or CSV)');
 
 export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
-  const errors = problemResponses(400, 401, 403, 429, 502, 503);
+  const errors = problemResponses(400, 401, 403, 429, 502, 503, 504);
 
   app.post(
     '/reports/generate',

@@ -22,6 +22,19 @@ export function cacheMeta(reply: FastifyReply, source: CacheResult<unknown>) {
   };
 }
 
+/**
+ * The same signals for a computed answer (analytics): `X-Cache: HIT|MISS|STALE`, and for an answer
+ * built on older data a `Warning: 110`, on top of its `meta.stale`.
+ */
+export function answerMeta<T extends { meta: { cached: boolean; stale: boolean } }>(
+  reply: FastifyReply,
+  answer: T,
+): T {
+  reply.header('x-cache', answer.meta.stale ? 'STALE' : answer.meta.cached ? 'HIT' : 'MISS');
+  if (answer.meta.stale) reply.header('warning', '110 - "Response is Stale"');
+  return answer;
+}
+
 /** A download's Content-Disposition; the name is reduced to characters every client accepts. */
 export function attachment(name: string): string {
   return `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`;

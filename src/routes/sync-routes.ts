@@ -7,7 +7,8 @@ export const syncRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/sync',
     {
-      config: { role: 'admin' },
+      // A sync is long work asked for on purpose: it keeps the upstream client's own budgets.
+      config: { role: 'admin', deadline: false },
       schema: {
         operationId: 'sync',
         tags: ['sync'],

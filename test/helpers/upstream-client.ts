@@ -18,6 +18,9 @@ export function testClient(url: string, overrides: Partial<UpstreamConfig> = {})
       retryMaxMs: 2_000,
       pageSize: 2,
       pageConcurrency: 2,
+      // Off unless a test is about it: these tests count attempts against failing servers.
+      breakerThreshold: 1_000,
+      breakerOpenMs: 5_000,
       ...overrides,
     },
     logger,

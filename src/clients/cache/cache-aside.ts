@@ -3,6 +3,7 @@
  * primitives, plus a cross-process lock in Redis mode) and gets the full Cache back.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { currentDeadline } from '../../lib/deadline.ts';
 import {
   type Cache,
   type CacheEntry,
@@ -83,6 +84,8 @@ export function createCacheAside(store: CacheStore, options: CacheAsideOptions =
   const pollMinMs = options.pollMinMs ?? 10;
   const pollMaxMs = options.pollMaxMs ?? 50;
   const inflight = new Map<string, Promise<CacheResult<unknown>>>();
+  /** loads a request stopped waiting for (it served the stale value): they finish in the background */
+  const refreshing = new Set<string>();
   const storeErrorLog = throttle(10_000);
 
   function noteStoreError(err: unknown, key: string, op: string): void {
@@ -185,27 +188,80 @@ export function createCacheAside(store: CacheStore, options: CacheAsideOptions =
     }
   }
 
+  /**
+   * Loads and stores the value; when the load fails and a stale value is held, serves that. Inside
+   * a request (a deadline is in force) a held stale value is served after the deadline's stale
+   * wait at the latest, while the load goes on in the background (bounded by the same deadline)
+   * and stores its value if it gets one; a request arriving meanwhile gets the stale value at once.
+   */
   async function loadAndStore<T>(
     key: string,
     load: () => Promise<T>,
     options: CacheSetOptions,
     stale: CacheEntry<unknown> | undefined,
     storeOk: boolean,
+    release?: () => Promise<void>,
   ): Promise<CacheResult<T>> {
-    let value: T;
-    try {
-      value = await load();
-    } catch (err) {
-      const t = now();
-      const fallback = held(stale, t);
-      if (!fallback) throw err;
-      const ageMs = Math.max(0, t - fallback.storedAt);
-      logger.warn({ err, key, ageMs }, 'cache load failed, serving stale value');
-      return { value: fallback.value as T, status: 'stale', ageMs, staleReason: errorMessage(err) };
+    const staleWaitMs = stale ? currentDeadline()?.staleWaitMs : undefined;
+    if (staleWaitMs !== undefined && refreshing.has(key)) {
+      await release?.();
+      return staleResult<T>(key, stale, 'the system of record is slow to answer; a refresh is under way');
     }
-    const entry = entryFor(value, options, now());
-    if (storeOk) await writeQuietly(key, entry);
-    return { value, status: 'miss', ageMs: 0 };
+    const loading = (async () => {
+      try {
+        const value = await load();
+        const entry = entryFor(value, options, now());
+        if (storeOk) await writeQuietly(key, entry);
+        return value;
+      } finally {
+        await release?.();
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = Symbol('late');
+    try {
+      const value =
+        staleWaitMs === undefined
+          ? await loading
+          : await Promise.race([
+              loading,
+              new Promise<typeof late>((settle) => {
+                timer = setTimeout(settle, staleWaitMs, late);
+              }),
+            ]);
+      if (value !== late) return { value: value as T, status: 'miss', ageMs: 0 };
+    } catch (err) {
+      if (!held(stale, now())) throw err;
+      logger.warn({ err, key }, 'cache load failed, serving stale value');
+      return staleResult<T>(key, stale, errorMessage(err));
+    } finally {
+      clearTimeout(timer);
+    }
+    refreshing.add(key);
+    loading
+      .catch((err: unknown) => logger.warn({ err, key }, 'background refresh failed'))
+      .finally(() => refreshing.delete(key));
+    return staleResult<T>(
+      key,
+      stale,
+      `the system of record did not answer within ${staleWaitMs} ms; a refresh goes on in the background`,
+    );
+  }
+
+  function staleResult<T>(
+    key: string,
+    stale: CacheEntry<unknown> | undefined,
+    reason: string,
+  ): CacheResult<T> {
+    const t = now();
+    const fallback = held(stale, t) ?? stale;
+    if (!fallback) throw new Error(`no stale value for ${key}`);
+    return {
+      value: fallback.value as T,
+      status: 'stale',
+      ageMs: Math.max(0, t - fallback.storedAt),
+      staleReason: reason,
+    };
   }
 
   async function resolve<T>(
@@ -220,11 +276,10 @@ export function createCacheAside(store: CacheStore, options: CacheAsideOptions =
     const lock = store.lock;
     const decided = await coordinate(lock, key, first.entry);
     if (decided.kind === 'fresh') return hit<T>(decided.entry);
-    try {
-      return await loadAndStore(key, load, options, decided.stale, true);
-    } finally {
-      if (decided.token !== undefined) await releaseQuietly(lock, key, decided.token);
-    }
+    const token = decided.token;
+    // Released when the load ends, which may be after this request served a stale value.
+    const release = token !== undefined ? () => releaseQuietly(lock, key, token) : undefined;
+    return loadAndStore(key, load, options, decided.stale, true, release);
   }
 
   return {

@@ -147,7 +147,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
     const byDay = new Map<number, HeldDay>(sorted.map((d, i) => [d, held[i]!]));
     const attrs = await catalog.attributes();
     // Every partition read and the catalog: any change makes a new version, hence a new cache key.
-    const hash = createHash('sha1').update(attrs.version);
+    const hash = createHash('sha1').update(`${attrs.version}${attrs.snapshot.stale ? ':s' : ''};`);
     for (const d of sorted) {
       const h = byDay.get(d)!;
       hash.update(`${d}:${h.view.data.version}:${h.stale ? 's' : ''};`);
@@ -169,7 +169,11 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
         oldest = oldest === null ? h.view.data.fetchedAt : Math.min(oldest, h.view.data.fetchedAt);
       }
     }
-    return { dataAsOf: oldest === null ? null : new Date(oldest).toISOString(), complete };
+    // Stale: some data under the answer (any day read, or the catalog) is an older copy served
+    // because the system of record failed or was too slow to answer within the request's budget.
+    let stale = attrs.snapshot.stale;
+    for (const h of byDay.values()) if (h.stale) stale = true;
+    return { dataAsOf: oldest === null ? null : new Date(oldest).toISOString(), complete, stale };
   }
 
   /**
@@ -485,7 +489,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
       };
     });
 
-    const { dataAsOf, complete } = freshness(periodDays, byDay, today, attrs);
+    const { dataAsOf, complete, stale } = freshness(periodDays, byDay, today, attrs);
 
     const answer: SalesAnswer = {
       period: { from: formatDay(from), to: formatDay(to), days: periodDays.length },
@@ -519,6 +523,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
       meta: {
         dataAsOf,
         complete,
+        stale,
         cached: false,
         computeMs: elapsedMs(started),
       },

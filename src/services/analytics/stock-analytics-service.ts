@@ -164,6 +164,7 @@ export function stockAnalyticsServiceFactory({
       meta: {
         dataAsOf: new Date(Date.now() - stockResult.ageMs).toISOString(),
         complete,
+        stale: stockResult.status === 'stale' || held.some((h) => h.stale) || attrs.snapshot.stale,
         cached: stockResult.status !== 'miss',
         computeMs: Math.round((performance.now() - started) * 10) / 10,
       },

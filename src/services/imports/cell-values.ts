@@ -6,7 +6,14 @@
  * value is accepted when only one reading of it is possible, and refused with the readings spelled
  * out when two are (`1,234` as a quantity: 1234 or 1.234?).
  */
-import { dayStartUtc, formatLocalIso, localParts, parseDay } from '../../lib/calendar.ts';
+import {
+  dayStartUtc,
+  formatLocalIso,
+  isSupportedDay,
+  localParts,
+  parseDay,
+  SUPPORTED_DAYS,
+} from '../../lib/calendar.ts';
 import type { CellValue } from './sheet-reader.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -24,6 +31,17 @@ function isErrorCell(cell: CellValue): cell is { error: string } {
 }
 
 /** The cell as the user would read it, for error messages and the error workbook. */
+/** Excel's own limit on a cell's text: a longer cell is a row error, whatever its column. */
+export const MAX_CELL_TEXT = 32_767;
+/** how much of a cell an answer quotes back: a pasted novel is not echoed in every result */
+export const MAX_ECHO_CHARS = 200;
+
+/** A cell as a row error quotes it: its text, cut to MAX_ECHO_CHARS. */
+export function echoValue(cell: CellValue | undefined): string | null {
+  const text = displayValue(cell);
+  return text !== null && text.length > MAX_ECHO_CHARS ? `${text.slice(0, MAX_ECHO_CHARS)}…` : text;
+}
+
 export function displayValue(cell: CellValue | undefined): string | null {
   if (cell === null || cell === undefined) return null;
   if (cell instanceof Date) return cell.toISOString().replace('T00:00:00.000Z', '').replace('.000Z', 'Z');
@@ -179,6 +197,15 @@ function wallClockToIso(day: number, secondOfDay: number, tz: string): Parsed<{ 
  * time in the business time zone). Slashed dates are refused: 03/04 is March or April.
  */
 export function parseDateTime(cell: CellValue, tz: string): Parsed<{ iso: string; day: number }> {
+  const read = readDateTime(cell, tz);
+  if (read.ok && !isSupportedDay(read.value.day)) return outsideRange(read.value.iso.slice(0, 10));
+  return read;
+}
+
+const outsideRange = (date: string) =>
+  fail(`${date} is outside ${SUPPORTED_DAYS.from} to ${SUPPORTED_DAYS.to}`);
+
+function readDateTime(cell: CellValue, tz: string): Parsed<{ iso: string; day: number }> {
   if (cell instanceof Date) {
     const ms = cell.getTime();
     if (Number.isNaN(ms)) return fail('is not a valid date');
@@ -203,6 +230,8 @@ export function parseDateTime(cell: CellValue, tz: string): Parsed<{ iso: string
     const ms = Date.parse(normalised);
     const day = parseDay(withOffset[1]!);
     if (day === undefined || Number.isNaN(ms)) return fail(`${JSON.stringify(text)} is not a valid date`);
+    // Checked on the text: the time-zone arithmetic below is only meant for four-digit years.
+    if (!isSupportedDay(day)) return outsideRange(withOffset[1]!);
     // Keep the instant, shown in the business zone: the business day is what counts.
     return ok(formatLocalIso(ms, tz));
   }
@@ -214,6 +243,7 @@ export function parseDateTime(cell: CellValue, tz: string): Parsed<{ iso: string
     const s = Number(local[4] ?? 0);
     if (day === undefined || h > 23 || mi > 59 || s > 59)
       return fail(`${JSON.stringify(text)} is not a valid date`);
+    if (!isSupportedDay(day)) return outsideRange(local[1]!);
     return wallClockToIso(day, h * 3600 + mi * 60 + s, tz);
   }
   return fail(

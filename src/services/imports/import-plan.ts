@@ -12,6 +12,7 @@ import type {
   UpstreamStockItem,
   UpstreamStore,
 } from '../../models/upstream.ts';
+import { MAX_ECHO_CHARS } from './cell-values.ts';
 import type { ImportKind } from './import-fields.ts';
 import type { ProductRow, RowIssue, RowTypes, SaleRow, StockRow } from './import-rows.ts';
 
@@ -56,7 +57,13 @@ export interface Plan<K extends ImportKind> {
 export type ColumnOf = (field: string) => string;
 
 function issue(row: number, column: string | null, value: unknown, message: string): RowIssue {
-  return { row, column, value: value === undefined || value === null ? null : String(value), message };
+  const text = value === undefined || value === null ? null : String(value);
+  return {
+    row,
+    column,
+    value: text !== null && text.length > MAX_ECHO_CHARS ? `${text.slice(0, MAX_ECHO_CHARS)}…` : text,
+    message,
+  };
 }
 
 function diff(current: Record<string, unknown>, next: Record<string, unknown>, fields: readonly string[]) {

@@ -6,15 +6,16 @@
  */
 import { z } from 'zod';
 import {
-  displayValue,
+  echoValue,
   isBlank,
+  MAX_CELL_TEXT,
   type NumberRule,
   type Parsed,
   parseDateTime,
   parseNumber,
   parseText,
 } from './cell-values.ts';
-import { FIELDS, type HeaderMapping, type ImportKind } from './import-fields.ts';
+import { columnLetter, FIELDS, type HeaderMapping, type ImportKind } from './import-fields.ts';
 import type { CellValue } from './sheet-reader.ts';
 
 export interface RowIssue {
@@ -250,7 +251,27 @@ export function rowValidator<K extends ImportKind>(
     return finish(kind, out);
   };
 
+  const columnName = new Map(mapping.columns.map((c) => [c.index, c.header]));
+  /** Cells over Excel's own text limit, in any column (read or not): each is a row error. */
+  const overlong = (row: number, cells: readonly CellValue[]): RowIssue[] => {
+    const out: RowIssue[] = [];
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells[i];
+      if (typeof c !== 'string' || c.length <= MAX_CELL_TEXT) continue;
+      const column = columnName.get(i) ?? `column ${columnLetter(i)}`;
+      out.push({
+        row,
+        column,
+        value: echoValue(c),
+        message: `${column} holds ${c.length} characters, more than the ${MAX_CELL_TEXT} a cell may hold`,
+      });
+    }
+    return out;
+  };
+
   return (row, cells) => {
+    const tooLong = overlong(row, cells);
+    if (tooLong.length > 0) return { ok: false, issues: tooLong };
     const quick = fast(cells);
     if (quick) {
       const value = quick as unknown as RowTypes[K];
@@ -270,7 +291,7 @@ export function rowValidator<K extends ImportKind>(
       return {
         row,
         column,
-        value: index === undefined ? null : displayValue(cells[index]),
+        value: index === undefined ? null : echoValue(cells[index]),
         message: column ? `${column} ${issue.message}` : issue.message,
       };
     });

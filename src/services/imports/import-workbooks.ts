@@ -5,7 +5,7 @@
  */
 import { rename } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
-import { displayValue } from './cell-values.ts';
+import { displayValue, MAX_CELL_TEXT } from './cell-values.ts';
 import { ERROR_COLUMN, FIELDS, type FieldDef, type ImportKind, normaliseHeader } from './import-fields.ts';
 import type { RowIssue } from './import-rows.ts';
 import type { ImportDetail } from './import-store.ts';
@@ -129,6 +129,8 @@ export async function buildTemplateWorkbook(kind: ImportKind): Promise<Buffer> {
 function writable(cell: CellValue | undefined): ExcelJS.CellValue {
   if (cell === undefined || cell === null) return null;
   if (typeof cell === 'object' && !(cell instanceof Date)) return cell.error;
+  // Excel cannot open a longer cell; the row's error says how long it was.
+  if (typeof cell === 'string' && cell.length > MAX_CELL_TEXT) return cell.slice(0, MAX_CELL_TEXT);
   return cell;
 }
 

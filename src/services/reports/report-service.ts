@@ -31,6 +31,7 @@ import type { ReportRequestBody } from '../../models/reports.ts';
 import type { CatalogSnapshot, CatalogSnapshotService } from '../analytics/catalog-snapshot.ts';
 import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
 import { stableJson } from '../result-cache.ts';
+import { isOrphanPart, partPathFor } from './part-files.ts';
 import type { RenderPool } from './render-pool.ts';
 import type { ReportBuilders } from './report-builders.ts';
 import type { ReportFormat } from './report-types.ts';
@@ -144,7 +145,7 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
   /** Renders a report into `path` (written to a temporary name, then renamed: never half a file). */
   async function render(payload: RenderReportPayload, path: string, ctx?: JobContext): Promise<void> {
     const { request } = payload;
-    const tmp = `${path}.${randomUUID()}.part`;
+    const tmp = partPathFor(path);
     try {
       if (request.type === 'sales_lines') {
         const days = reportDays(request, deps.today());
@@ -335,13 +336,20 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
     },
 
     /** Deletes report files older than REPORT_RETENTION_DAYS; returns how many. */
-    async cleanup(now = Date.now()): Promise<number> {
+    /**
+     * Deletes report files past their retention, and partial files whose writer is gone
+     * (`startup`: also those of this pid, left by an earlier run of this process).
+     */
+    async cleanup(now = Date.now(), { startup = false }: { startup?: boolean } = {}): Promise<number> {
       const names = await readdir(dir).catch(() => [] as string[]);
       let removed = 0;
       for (const name of names) {
         const path = join(dir, name);
         const info = await stat(path).catch(() => undefined);
-        if (info && now - info.mtimeMs > config.reports.retentionMs) {
+        if (
+          info &&
+          (now - info.mtimeMs > config.reports.retentionMs || isOrphanPart(name, info.mtimeMs, now, startup))
+        ) {
           await rm(path, { force: true });
           removed++;
         }
