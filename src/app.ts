@@ -12,6 +12,7 @@ import type { Config } from './config.ts';
 import { type Container, type ContainerOverrides, createContainer } from './container.ts';
 import { RateLimitedError } from './errors.ts';
 import { registerAuthorize, registerIdentify } from './plugins/auth.ts';
+import { registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { registerProblemHandlers } from './plugins/problem.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
@@ -157,6 +158,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
       ),
   });
   registerAuthorize(app);
+  registerMetrics(app, services.metrics, config.auth.metricsToken);
 
   await registerOpenApi(app);
 

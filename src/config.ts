@@ -132,6 +132,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_MAX: intFrom(600, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: intFrom(60, 1, 86_400),
   BODY_LIMIT_BYTES: intFrom(1_048_576, 1_024, 1_073_741_824),
+  METRICS_TOKEN: z.string().min(16, 'must have at least 16 characters').optional(),
 
   BUSINESS_TZ: timeZone.default('Europe/Paris'),
   LATE_DATA_DAYS: intFrom(3, 0, 60),
@@ -185,7 +186,11 @@ export interface Config {
   /** 'shared' when REDIS_URL is set: Redis cache, BullMQ queue, separate workers */
   mode: 'embedded' | 'shared';
   cache: { ttlMs: number; staleTtlMs: number; maxBytes: number };
-  auth: { apiKeys: ApiKeyEntry[] };
+  auth: {
+    apiKeys: ApiKeyEntry[];
+    /** a bearer token that may read GET /metrics only (a Prometheus scraper); admin keys may too */
+    metricsToken: string | undefined;
+  };
   http: {
     corsOrigins: string[];
     rateLimitMax: number;
@@ -287,7 +292,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       staleTtlMs: e.CACHE_STALE_SECONDS * 1000,
       maxBytes: e.CACHE_MAX_MB * 1024 * 1024,
     },
-    auth: { apiKeys: e.API_KEYS },
+    auth: { apiKeys: e.API_KEYS, metricsToken: e.METRICS_TOKEN },
     http: {
       corsOrigins: e.CORS_ORIGINS,
       rateLimitMax: e.RATE_LIMIT_MAX,

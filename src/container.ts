@@ -11,8 +11,15 @@ import { createRedisCache } from './clients/cache/redis-cache.ts';
 import { createRedisConnection } from './clients/redis.ts';
 import { createUpstreamClient, type UpstreamClient } from './clients/upstream-client.ts';
 import type { Config } from './config.ts';
+import {
+  collectQueueDepth,
+  instrumentCache,
+  instrumentPartitions,
+  instrumentProcessors,
+} from './instrumentation.ts';
 import { createJobQueue } from './jobs/job-queue-factory.ts';
 import type { AppJobQueue, AppProcessors } from './jobs/job-registry.ts';
+import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { catalogSnapshotFactory } from './services/analytics/catalog-snapshot.ts';
 import { type PartitionStore, partitionStoreFactory } from './services/analytics/partition-store.ts';
 import {
@@ -46,6 +53,8 @@ export interface Container {
   jobs: AppJobQueue;
   reports: ReportService;
   imports: ImportService;
+  /** this container's Prometheus metrics (GET /metrics) */
+  metrics: Metrics;
   /** the job processors, for the in-process runner (embedded) or src/worker.ts (shared) */
   processors: AppProcessors;
   close(): Promise<void>;
@@ -66,7 +75,8 @@ export function createContainer(
     config.redis && !overrides.cache
       ? createRedisConnection({ ...config.redis, role: 'request', logger, name: 'salesflow-api' })
       : undefined;
-  const cache =
+  const metrics = createMetrics();
+  const rawCache =
     overrides.cache ??
     (config.redis && redis
       ? createRedisCache({
@@ -76,10 +86,16 @@ export function createContainer(
           logger,
         })
       : createMemoryCache({ maxBytes: config.cache.maxBytes, logger }));
-  const upstream = overrides.upstream ?? createUpstreamClient({ config: config.upstream, logger });
+  const cache = instrumentCache(rawCache, metrics);
+  const upstream =
+    overrides.upstream ??
+    createUpstreamClient({ config: config.upstream, logger, observe: metrics.observeUpstream });
   const catalog = catalogServiceFactory({ upstream, cache, config });
   const health = healthServiceFactory({ upstream, cache, mode: config.mode });
-  const partitions = partitionStoreFactory({ upstream, cache, config, logger });
+  const partitions = instrumentPartitions(
+    partitionStoreFactory({ upstream, cache, config, logger }),
+    metrics,
+  );
   const snapshot = catalogSnapshotFactory({
     catalog,
     stores: partitions.stores,
@@ -108,10 +124,13 @@ export function createContainer(
   // The processors call the report service, which enqueues on the queue they are given to: bind late.
   let reportsRef: ReportService | undefined;
   let importsRef: ImportService | undefined;
-  const processors: AppProcessors = {
-    reports: { render: (payload, ctx) => reportsRef!.process(payload, ctx) },
-    imports: { run: (payload, ctx) => importsRef!.process(payload, ctx) },
-  };
+  const processors: AppProcessors = instrumentProcessors(
+    {
+      reports: { render: (payload, ctx) => reportsRef!.process(payload, ctx) },
+      imports: { run: (payload, ctx) => importsRef!.process(payload, ctx) },
+    },
+    metrics,
+  );
   const jobs =
     overrides.jobs ??
     createJobQueue({
@@ -121,6 +140,7 @@ export function createContainer(
       ...(redis ? { redis } : {}),
       concurrency: config.jobs.concurrency,
     });
+  collectQueueDepth(jobs, Object.keys(processors) as (keyof AppProcessors)[], metrics);
   const renderer = createRenderPool({ threads: config.reports.renderThreads });
   const reports = reportServiceFactory({
     jobs,
@@ -162,6 +182,7 @@ export function createContainer(
     jobs,
     reports,
     imports,
+    metrics,
     processors,
     async close() {
       // Jobs first: a running report still reads from the upstream and the cache.

@@ -13,6 +13,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
 import { type FieldIssue, UpstreamInvalidResponseError, UpstreamUnavailableError } from '../errors.ts';
+import type { UpstreamCallEvent } from '../lib/metrics.ts';
 import {
   UpstreamBulkResult,
   type UpstreamProductInput,
@@ -35,6 +36,8 @@ export interface UpstreamClientDeps {
   logger: FastifyBaseLogger;
   /** injectable for tests; defaults to Math.random */
   random?: () => number;
+  /** told of every HTTP attempt (metrics); must not throw */
+  observe?: (event: UpstreamCallEvent) => void;
 }
 
 export interface UpstreamBulkOptions {
@@ -166,7 +169,7 @@ export function fastParseSalesPage(json: unknown): UpstreamSalesPage | undefined
   };
 }
 
-export function createUpstreamClient({ config, logger, random = Math.random }: UpstreamClientDeps) {
+export function createUpstreamClient({ config, logger, random = Math.random, observe }: UpstreamClientDeps) {
   const base = new URL(config.url);
   const basePath = base.pathname.replace(/\/+$/, '');
   const pool = new Pool(base.origin, {
@@ -193,9 +196,12 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
     const maxRetries = opts.idempotent ? (opts.retries ?? config.retries) : 0;
     let lastError = '';
     let timedOut = false;
+    const endpoint = `${opts.method} ${opts.path}`;
 
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
+      const attempted = (outcome: UpstreamCallEvent['outcome']) =>
+        observe?.({ endpoint, outcome, seconds: (performance.now() - started) / 1000 });
       let retryAfterMs: number | undefined;
       try {
         const res = await pool.request({
@@ -217,9 +223,17 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
             { upstream: what, status: res.statusCode, ms: Math.round(performance.now() - started) },
             'upstream call',
           );
-          return parseAnswer(what, text, opts.schema, opts.fastParse);
+          try {
+            const parsed = parseAnswer(what, text, opts.schema, opts.fastParse);
+            attempted('ok');
+            return parsed;
+          } catch (err) {
+            attempted('invalid');
+            throw err;
+          }
         }
         await res.body.dump().catch(() => {});
+        attempted(res.statusCode < 500 ? 'http_4xx' : 'http_5xx');
         lastError = `answered HTTP ${res.statusCode}`;
         if (res.statusCode === 401 || res.statusCode === 403) {
           throw new UpstreamUnavailableError(
@@ -233,6 +247,7 @@ export function createUpstreamClient({ config, logger, random = Math.random }: U
         timedOut = false;
       } catch (err) {
         if (err instanceof UpstreamInvalidResponseError || err instanceof UpstreamUnavailableError) throw err;
+        attempted(opts.signal?.aborted ? 'aborted' : isTimeout(err) ? 'timeout' : 'network');
         if (opts.signal?.aborted) throw err;
         lastError = errorMessage(err);
         timedOut = isTimeout(err);
