@@ -3,6 +3,7 @@
  * deliveries later) on as many machines as needed, and deletes expired report files.
  * The API only enqueues. In embedded mode there is no worker: jobs run inside the API process.
  */
+import { hostname } from 'node:os';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { createContainer } from './container.ts';
@@ -14,8 +15,17 @@ const CLEANUP_EVERY_MS = 3_600_000;
 const config = readConfigOrExit();
 const logger = pino({
   level: config.logLevel,
-  base: { role: 'worker' },
-  ...(process.stdout.isTTY && config.env !== 'production' ? { transport: { target: 'pino-pretty' } } : {}),
+  // pino's default base is pid and hostname; a base of our own must repeat them, or the worker's
+  // lines could not be told apart from one machine to the next as the API's can.
+  base: { pid: process.pid, hostname: hostname(), role: 'worker' },
+  ...(process.stdout.isTTY && config.env !== 'production'
+    ? {
+        transport: {
+          target: 'pino-pretty',
+          options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+        },
+      }
+    : {}),
 });
 
 if (!config.redis) {
