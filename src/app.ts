@@ -11,6 +11,7 @@ import secureJsonParse from 'secure-json-parse';
 import type { Config } from './config.ts';
 import { type Container, type ContainerOverrides, createContainer } from './container.ts';
 import { RateLimitedError } from './errors.ts';
+import { adminPlugin } from './plugins/admin.ts';
 import { registerAuthorize, registerIdentify } from './plugins/auth.ts';
 import { registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
@@ -169,6 +170,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(forecastRoutes, { prefix: '/api/v1' });
   await app.register(reportRoutes, { prefix: '/api/v1' });
   await app.register(importRoutes, { prefix: '/api/v1' });
+  await app.register(adminPlugin, { apiKeys: config.auth.apiKeys });
 
   return app;
 }
