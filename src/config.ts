@@ -148,6 +148,7 @@ export const EnvSchema = z.object({
   REPORT_LINK_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
   REPORT_LINK_TTL_HOURS: intFrom(72, 1, 24 * 90),
   JOB_CONCURRENCY: intFrom(2, 1, 64),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   RENDER_THREADS: intFrom(1, 1, 32),
   IMPORT_MAX_FILE_MB: intFrom(25, 1, 1_024),
   IMPORT_MAX_ROWS: intFrom(200_000, 1, 5_000_000),
@@ -218,7 +219,11 @@ export interface Config {
     /** worker threads rendering PDF and XLSX, started on first use */
     renderThreads: number;
   };
-  jobs: { concurrency: number };
+  jobs: {
+    concurrency: number;
+    /** the worker serves GET /metrics on this port (on HOST); unset = not served */
+    workerMetricsPort: number | undefined;
+  };
   imports: {
     maxFileBytes: number;
     maxRows: number;
@@ -317,7 +322,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       linkTtlMs: e.REPORT_LINK_TTL_HOURS * 3_600_000,
       renderThreads: e.RENDER_THREADS,
     },
-    jobs: { concurrency: e.JOB_CONCURRENCY },
+    jobs: { concurrency: e.JOB_CONCURRENCY, workerMetricsPort: e.WORKER_METRICS_PORT },
     imports: {
       maxFileBytes: e.IMPORT_MAX_FILE_MB * 1024 * 1024,
       maxRows: e.IMPORT_MAX_ROWS,

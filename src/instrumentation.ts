@@ -46,9 +46,11 @@ export function instrumentPartitions(partitions: PartitionStore, metrics: Metric
     async sync(from, to, options) {
       const report = await partitions.sync(from, to, options);
       metrics.syncLines.inc(report.lines);
-      metrics.syncDays.inc({ result: 'fetched' }, report.fetched);
+      const failed = report.failed.length;
+      // A day whose fetch failed is counted in `fetched` too (the store counts attempts).
+      metrics.syncDays.inc({ result: 'fetched' }, Math.max(0, report.fetched - failed));
       metrics.syncDays.inc({ result: 'reused' }, report.reused);
-      metrics.syncDays.inc({ result: 'failed' }, report.failed.length);
+      metrics.syncDays.inc({ result: 'failed' }, failed);
       metrics.syncDuration.observe(report.ms / 1000);
       return report;
     },

@@ -8,6 +8,7 @@ import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { createContainer } from './container.ts';
 import { createJobWorker } from './jobs/job-queue-factory.ts';
+import { type MetricsServer, serveMetrics } from './lib/metrics-server.ts';
 import { readConfigOrExit } from './read-config.ts';
 
 const CLEANUP_EVERY_MS = 3_600_000;
@@ -47,16 +48,27 @@ const cleanup = () =>
   ]);
 const timer = setInterval(cleanup, CLEANUP_EVERY_MS);
 timer.unref();
+let metricsServer: MetricsServer | undefined;
 
 // Registered before waiting for Redis: a signal during start-up still shuts down cleanly.
 closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'worker shutting down after an unexpected error');
   else logger.info({ signal }, 'worker shutting down: finishing running jobs');
   clearInterval(timer);
+  await metricsServer?.close();
   await worker.close();
   await services.close();
 });
 
+if (config.jobs.workerMetricsPort !== undefined) {
+  metricsServer = await serveMetrics({
+    metrics: services.metrics,
+    host: config.host,
+    port: config.jobs.workerMetricsPort,
+    token: config.auth.metricsToken,
+  });
+  logger.info({ port: metricsServer.port, host: config.host }, 'worker metrics at GET /metrics');
+}
 await worker.ready();
 logger.info({ queues: worker.queues, concurrency: config.jobs.concurrency }, 'worker started');
 void cleanup();

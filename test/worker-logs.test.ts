@@ -1,6 +1,7 @@
 /**
  * The worker process (src/worker.ts, as a child process): its log lines carry pid and hostname like
- * the API's, and each job's start and end are logged at info with id, type, duration and outcome.
+ * the API's, each job's start and end are logged at info with id, type, duration and outcome, and
+ * WORKER_METRICS_PORT serves the jobs' metrics behind METRICS_TOKEN.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,9 +11,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
 import { auth, build, testEnv } from './helpers/app.ts';
+import { parseExposition, total } from './helpers/prometheus.ts';
 import { startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
 import { waitUntil } from './helpers/wait.ts';
 
+const TOKEN = 'worker-scrape-token-0001';
 let upstream: RunningSampleUpstream;
 let redis: TestRedis;
 let exportsDir: string;
@@ -36,7 +39,7 @@ after(async () => {
   await rm(exportsDir, { recursive: true, force: true });
 });
 
-test('worker lines carry pid and hostname; each job logs its start and end at info', async (t) => {
+test('worker lines carry pid and hostname; each job logs its start and end at info; its metrics port', async (t) => {
   const env = {
     UPSTREAM_URL: upstream.url,
     REDIS_URL: redis.url,
@@ -47,7 +50,15 @@ test('worker lines carry pid and hostname; each job logs its start and end at in
   };
   const app = await build(t, env);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    env: { ...process.env, ...testEnv(env), LOG_LEVEL: 'info', NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      ...testEnv(env),
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      WORKER_METRICS_PORT: '0',
+      METRICS_TOKEN: TOKEN,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -74,6 +85,24 @@ test('worker lines carry pid and hostname; each job logs its start and end at in
   const job = await app.services.jobs.waitFor('reports', jobId, 60_000);
   assert.equal(job.state, 'completed', job.error ?? '');
   await waitUntil('the worker logs the end of the job', async () => out.includes('job finished'), 10_000);
+
+  // The worker's own metrics: the job ran there, not in the API.
+  const port = (JSON.parse(out.split('\n').find((l) => l.includes('worker metrics at'))!) as { port: number })
+    .port;
+  const url = `http://127.0.0.1:${port}/metrics`;
+  assert.equal((await fetch(url)).status, 401);
+  const scrape = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(scrape.status, 200);
+  const m = parseExposition(await scrape.text());
+  assert.equal(
+    total(m, 'salesflow_job_duration_seconds_count', {
+      queue: 'reports',
+      name: 'render',
+      outcome: 'completed',
+    }),
+    1,
+  );
+  assert.ok(total(m, 'salesflow_process_resident_memory_bytes') > 0);
   child.kill('SIGTERM');
   assert.equal(await exited, 0, out);
 

@@ -275,7 +275,8 @@ export function partitionStoreFactory({
         to: formatDay(last),
         days: days.length,
         fetched: counters.fetched,
-        reused: days.length - counters.fetched - failed.length,
+        // A failed day was a fetch attempt: it counts in `fetched` (and `failed`), never in `reused`.
+        reused: Math.max(0, days.length - counters.fetched),
         lines,
         failed: failed.sort((x, y) => x.day.localeCompare(y.day)),
         ms,
