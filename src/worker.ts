@@ -8,7 +8,7 @@ import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { createContainer } from './container.ts';
 import { createJobWorker } from './jobs/job-queue-factory.ts';
-import { type MetricsServer, serveMetrics } from './lib/metrics-server.ts';
+import { type MetricsServer, serveMetrics } from './metrics-server.ts';
 import { readConfigOrExit } from './read-config.ts';
 
 const CLEANUP_EVERY_MS = 3_600_000;

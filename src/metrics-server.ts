@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from './lib/metrics.ts';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
