@@ -11,9 +11,11 @@ import secureJsonParse from 'secure-json-parse';
 import type { Config } from './config.ts';
 import { type Container, type ContainerOverrides, createContainer } from './container.ts';
 import { RateLimitedError } from './errors.ts';
+import { adminPlugin } from './plugins/admin.ts';
 import { registerAuthorize, registerIdentify } from './plugins/auth.ts';
 import { registerDeadline } from './plugins/deadline.ts';
 import { registerInFlight } from './plugins/in-flight.ts';
+import { registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { clientErrorProblem, registerProblemHandlers } from './plugins/problem.ts';
 import { alertRoutes } from './routes/alert-routes.ts';
@@ -175,6 +177,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
       ),
   });
   registerAuthorize(app);
+  registerMetrics(app, services.metrics, config.auth.metricsToken);
 
   await registerOpenApi(app);
 
@@ -187,6 +190,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(importRoutes, { prefix: '/api/v1' });
   await app.register(scheduleRoutes, { prefix: '/api/v1' });
   await app.register(alertRoutes, { prefix: '/api/v1' });
+  await app.register(adminPlugin, { apiKeys: config.auth.apiKeys });
 
   return app;
 }

@@ -138,6 +138,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_MAX: intFrom(600, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: intFrom(60, 1, 86_400),
   BODY_LIMIT_BYTES: intFrom(1_048_576, 1_024, 1_073_741_824),
+  METRICS_TOKEN: z.string().min(16, 'must have at least 16 characters').optional(),
 
   BUSINESS_TZ: timeZone.default('Europe/Paris'),
   LATE_DATA_DAYS: intFrom(3, 0, 60),
@@ -159,6 +160,7 @@ export const EnvSchema = z.object({
   REPORT_LINK_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
   REPORT_LINK_TTL_HOURS: intFrom(72, 1, 24 * 90),
   JOB_CONCURRENCY: intFrom(2, 1, 64),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   RENDER_THREADS: intFrom(1, 1, 32),
   IMPORT_MAX_FILE_MB: intFrom(25, 1, 1_024),
   IMPORT_MAX_ROWS: intFrom(200_000, 1, 5_000_000),
@@ -231,7 +233,11 @@ export interface Config {
   /** 'shared' when REDIS_URL is set: Redis cache, BullMQ queue, separate workers */
   mode: 'embedded' | 'shared';
   cache: { ttlMs: number; staleTtlMs: number; maxBytes: number };
-  auth: { apiKeys: ApiKeyEntry[] };
+  auth: {
+    apiKeys: ApiKeyEntry[];
+    /** a bearer token that may read GET /metrics only (a Prometheus scraper); admin keys may too */
+    metricsToken: string | undefined;
+  };
   http: {
     corsOrigins: string[];
     rateLimitMax: number;
@@ -267,7 +273,11 @@ export interface Config {
     /** worker threads rendering PDF and XLSX, started on first use */
     renderThreads: number;
   };
-  jobs: { concurrency: number };
+  jobs: {
+    concurrency: number;
+    /** the worker serves GET /metrics on this port (on HOST); unset = not served */
+    workerMetricsPort: number | undefined;
+  };
   /** the metadata database: schedules, deliveries, alerts, job and import records */
   database: DatabaseConfig;
   imports: {
@@ -415,7 +425,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       staleTtlMs: e.CACHE_STALE_SECONDS * 1000,
       maxBytes: e.CACHE_MAX_MB * 1024 * 1024,
     },
-    auth: { apiKeys: e.API_KEYS },
+    auth: { apiKeys: e.API_KEYS, metricsToken: e.METRICS_TOKEN },
     http: {
       corsOrigins: e.CORS_ORIGINS,
       rateLimitMax: e.RATE_LIMIT_MAX,
@@ -443,7 +453,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       linkTtlMs: e.REPORT_LINK_TTL_HOURS * 3_600_000,
       renderThreads: e.RENDER_THREADS,
     },
-    jobs: { concurrency: e.JOB_CONCURRENCY },
+    jobs: { concurrency: e.JOB_CONCURRENCY, workerMetricsPort: e.WORKER_METRICS_PORT },
     database: databaseConfig(e),
     imports: {
       maxFileBytes: e.IMPORT_MAX_FILE_MB * 1024 * 1024,

@@ -15,8 +15,15 @@ import { createDatabase, type Db } from './db/database.ts';
 import { importRecordsFactory } from './db/repos/import-records.ts';
 import { jobRecordsFactory } from './db/repos/job-records.ts';
 import { schedulesRepoFactory } from './db/repos/schedules.ts';
+import {
+  collectQueueDepth,
+  instrumentCache,
+  instrumentPartitions,
+  instrumentProcessors,
+} from './instrumentation.ts';
 import { createJobQueue } from './jobs/job-queue-factory.ts';
 import type { AppJobQueue, AppProcessors } from './jobs/job-registry.ts';
+import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { type AlertDetector, alertDetectorFactory } from './services/alerts/detector-service.ts';
 import { catalogSnapshotFactory } from './services/analytics/catalog-snapshot.ts';
 import { type PartitionStore, partitionStoreFactory } from './services/analytics/partition-store.ts';
@@ -61,6 +68,8 @@ export interface Container {
   /** delivery channels (e-mail, WhatsApp, Slack, webhooks), each optional */
   channels: ChannelSet;
   schedules: ScheduleService;
+  /** this container's Prometheus metrics (GET /metrics) */
+  metrics: Metrics;
   /** the job processors, for the in-process runner (embedded) or src/worker.ts (shared) */
   processors: AppProcessors;
   /** migrates the database and starts what must run before the first request (idempotent) */
@@ -83,7 +92,8 @@ export function createContainer(
     config.redis && !overrides.cache
       ? createRedisConnection({ ...config.redis, role: 'request', logger, name: 'salesflow-api' })
       : undefined;
-  const cache =
+  const metrics = createMetrics();
+  const rawCache =
     overrides.cache ??
     (config.redis && redis
       ? createRedisCache({
@@ -93,11 +103,17 @@ export function createContainer(
           logger,
         })
       : createMemoryCache({ maxBytes: config.cache.maxBytes, logger }));
-  const upstream = overrides.upstream ?? createUpstreamClient({ config: config.upstream, logger });
+  const cache = instrumentCache(rawCache, metrics);
+  const upstream =
+    overrides.upstream ??
+    createUpstreamClient({ config: config.upstream, logger, observe: metrics.observeUpstream });
   const db = createDatabase(config.database, logger);
   const catalog = catalogServiceFactory({ upstream, cache, config });
   const health = healthServiceFactory({ upstream, cache, db, mode: config.mode });
-  const partitions = partitionStoreFactory({ upstream, cache, config, logger });
+  const partitions = instrumentPartitions(
+    partitionStoreFactory({ upstream, cache, config, logger }),
+    metrics,
+  );
   const snapshot = catalogSnapshotFactory({
     catalog,
     stores: partitions.stores,
@@ -127,10 +143,13 @@ export function createContainer(
   // The processors call the report service, which enqueues on the queue they are given to: bind late.
   let reportsRef: ReportService | undefined;
   let importsRef: ImportService | undefined;
-  const processors: AppProcessors = {
-    reports: { render: (payload, ctx) => reportsRef!.process(payload, ctx) },
-    imports: { run: (payload, ctx) => importsRef!.process(payload, ctx) },
-  };
+  const processors: AppProcessors = instrumentProcessors(
+    {
+      reports: { render: (payload, ctx) => reportsRef!.process(payload, ctx) },
+      imports: { run: (payload, ctx) => importsRef!.process(payload, ctx) },
+    },
+    metrics,
+  );
   const jobs =
     overrides.jobs ??
     createJobQueue({
@@ -141,6 +160,7 @@ export function createContainer(
       concurrency: config.jobs.concurrency,
       journal: jobRecordsFactory(db),
     });
+  collectQueueDepth(jobs, Object.keys(processors) as (keyof AppProcessors)[], metrics);
   const renderer = createRenderPool({ threads: config.reports.renderThreads });
   const reports = reportServiceFactory({
     jobs,
@@ -201,6 +221,7 @@ export function createContainer(
     importHistory: importHistoryFactory({ store: importStore, businessTz: config.businessTz }),
     channels,
     schedules,
+    metrics,
     processors,
     start() {
       started ??= (async () => {

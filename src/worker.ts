@@ -3,10 +3,12 @@
  * deliveries later) on as many machines as needed, and deletes expired report files.
  * The API only enqueues. In embedded mode there is no worker: jobs run inside the API process.
  */
+import { hostname } from 'node:os';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { createContainer } from './container.ts';
 import { createJobWorker } from './jobs/job-queue-factory.ts';
+import { type MetricsServer, serveMetrics } from './metrics-server.ts';
 import { readConfigOrExit } from './read-config.ts';
 
 const CLEANUP_EVERY_MS = 3_600_000;
@@ -14,8 +16,17 @@ const CLEANUP_EVERY_MS = 3_600_000;
 const config = readConfigOrExit();
 const logger = pino({
   level: config.logLevel,
-  base: { role: 'worker' },
-  ...(process.stdout.isTTY && config.env !== 'production' ? { transport: { target: 'pino-pretty' } } : {}),
+  // pino's default base is pid and hostname; a base of our own must repeat them, or the worker's
+  // lines could not be told apart from one machine to the next as the API's can.
+  base: { pid: process.pid, hostname: hostname(), role: 'worker' },
+  ...(process.stdout.isTTY && config.env !== 'production'
+    ? {
+        transport: {
+          target: 'pino-pretty',
+          options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+        },
+      }
+    : {}),
 });
 
 if (!config.redis) {
@@ -34,12 +45,14 @@ const cleanup = (startup = false) =>
   ]);
 const timer = setInterval(() => cleanup(), CLEANUP_EVERY_MS);
 timer.unref();
+let metricsServer: MetricsServer | undefined;
 
 // Registered before waiting for the database and Redis: a signal during start-up still shuts down cleanly.
 closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'worker shutting down after an unexpected error');
   else logger.info({ signal }, 'worker shutting down: finishing running jobs');
   clearInterval(timer);
+  await metricsServer?.close();
   await worker?.close();
   await services.close();
 });
@@ -52,6 +65,15 @@ worker = createJobWorker({
   processors: services.processors,
   concurrency: config.jobs.concurrency,
 });
+if (config.jobs.workerMetricsPort !== undefined) {
+  metricsServer = await serveMetrics({
+    metrics: services.metrics,
+    host: config.host,
+    port: config.jobs.workerMetricsPort,
+    token: config.auth.metricsToken,
+  });
+  logger.info({ port: metricsServer.port, host: config.host }, 'worker metrics at GET /metrics');
+}
 await worker.ready();
 logger.info({ queues: worker.queues, concurrency: config.jobs.concurrency }, 'worker started');
 // At start: also the partial files a killed run of this worker left behind.

@@ -17,6 +17,7 @@ import type { z } from 'zod';
 import type { Config } from '../config.ts';
 import { type FieldIssue, UpstreamInvalidResponseError, UpstreamUnavailableError } from '../errors.ts';
 import { currentDeadline, type Deadline } from '../lib/deadline.ts';
+import type { UpstreamCallEvent } from '../lib/metrics.ts';
 import {
   UpstreamBulkResult,
   type UpstreamProductInput,
@@ -44,6 +45,8 @@ export interface UpstreamClientDeps {
   random?: () => number;
   /** injectable for tests; defaults to one built from the config */
   breaker?: CircuitBreaker;
+  /** told of every HTTP attempt (metrics); must not throw */
+  observe?: (event: UpstreamCallEvent) => void;
 }
 
 export interface UpstreamBulkOptions {
@@ -191,6 +194,7 @@ export function createUpstreamClient({
   logger,
   random = Math.random,
   breaker: givenBreaker,
+  observe,
 }: UpstreamClientDeps) {
   const breaker =
     givenBreaker ??
@@ -236,11 +240,14 @@ export function createUpstreamClient({
       : opts.signal;
     let lastError = '';
     let timedOut = false;
+    const endpoint = `${opts.method} ${opts.path}`;
 
     for (let attempt = 0; ; attempt++) {
       if (deadline?.expired) throw deadlineError(what, deadline, attempt, lastError);
       const ticket = breaker.admit(what);
       const started = performance.now();
+      const attempted = (outcome: UpstreamCallEvent['outcome']) =>
+        observe?.({ endpoint, outcome, seconds: (performance.now() - started) / 1000 });
       let retryAfterMs: number | undefined;
       try {
         const res = await pool.request({
@@ -265,9 +272,17 @@ export function createUpstreamClient({
             { upstream: what, status: res.statusCode, ms: Math.round(performance.now() - started) },
             'upstream call',
           );
-          return parseAnswer(what, text, opts.schema, opts.fastParse);
+          try {
+            const parsed = parseAnswer(what, text, opts.schema, opts.fastParse);
+            attempted('ok');
+            return parsed;
+          } catch (err) {
+            attempted('invalid');
+            throw err;
+          }
         }
         await res.body.dump().catch(() => {});
+        attempted(res.statusCode < 500 ? 'http_4xx' : 'http_5xx');
         lastError = `answered HTTP ${res.statusCode}`;
         if (res.statusCode === 401 || res.statusCode === 403) {
           throw new UpstreamUnavailableError(
@@ -281,6 +296,13 @@ export function createUpstreamClient({
         timedOut = false;
       } catch (err) {
         if (err instanceof UpstreamInvalidResponseError || err instanceof UpstreamUnavailableError) throw err;
+        attempted(
+          opts.signal?.aborted || deadline?.signal.aborted
+            ? 'aborted'
+            : isTimeout(err)
+              ? 'timeout'
+              : 'network',
+        );
         if (deadline && (deadline.signal.aborted || deadline.expired)) {
           ticket.failure('no answer within the request deadline');
           throw deadlineError(what, deadline, attempt + 1, lastError);

@@ -63,6 +63,11 @@ export interface SyncReport {
   linesPerSecond: number;
 }
 
+export interface SyncOptions {
+  force?: boolean;
+  onDay?: (progress: { day: string; days: number; lines: number; failed?: boolean }) => void;
+}
+
 export interface PartitionStoreDeps {
   upstream: Pick<UpstreamClient, 'salesPages'>;
   cache: Cache;
@@ -243,8 +248,16 @@ export function partitionStoreFactory({
       );
     },
 
-    /** Syncs a window now: missing or expired days are fetched; `force` re-reads every day. */
-    async sync(from: number, to: number, options: { force?: boolean } = {}): Promise<SyncReport> {
+    /** What this process holds decoded (cheap: for metrics at every scrape). */
+    held(): { inMemory: number; memoryBytes: number } {
+      return { inMemory: decoded.size, memoryBytes: decoded.calculatedSize };
+    },
+
+    /**
+     * Syncs a window now: missing or expired days are fetched; `force` re-reads every day.
+     * `onDay` is told of each day as it is done (a progress bar), in completion order.
+     */
+    async sync(from: number, to: number, options: SyncOptions = {}): Promise<SyncReport> {
       const started = performance.now();
       const last = Math.min(to, today());
       const days: number[] = [];
@@ -260,8 +273,10 @@ export function partitionStoreFactory({
         try {
           const held = await getDay(d, counters);
           lines += held.view.data.lineCount;
+          options.onDay?.({ day: formatDay(d), days: days.length, lines: held.view.data.lineCount });
         } catch (err) {
           failed.push({ day: formatDay(d), error: err instanceof Error ? err.message : String(err) });
+          options.onDay?.({ day: formatDay(d), days: days.length, lines: 0, failed: true });
         }
       });
       const ms = Math.round(performance.now() - started);
@@ -270,7 +285,8 @@ export function partitionStoreFactory({
         to: formatDay(last),
         days: days.length,
         fetched: counters.fetched,
-        reused: days.length - counters.fetched - failed.length,
+        // A failed day was a fetch attempt: it counts in `fetched` (and `failed`), never in `reused`.
+        reused: Math.max(0, days.length - counters.fetched),
         lines,
         failed: failed.sort((x, y) => x.day.localeCompare(y.day)),
         ms,
