@@ -199,7 +199,8 @@ export const SyncBody = z
     to: day.optional().describe('default: yesterday'),
     force: z.boolean().default(false).describe('re-read every day even when held'),
   })
-  .superRefine(windowChecks);
+  .superRefine(windowChecks)
+  .meta({ examples: [{ force: false }] });
 export type SyncBody = z.output<typeof SyncBody>;
 
 export const SyncReportSchema = z

@@ -48,7 +48,8 @@ export const ReportRequestSchema = z
         message: `${v.type} reports take \`date\``,
       });
     }
-  });
+  })
+  .meta({ examples: [{ type: 'daily', format: 'pdf' }] });
 export type ReportRequestBody = z.output<typeof ReportRequestSchema>;
 
 export const JobStateSchema = z.enum(['queued', 'active', 'completed', 'failed']);
@@ -91,7 +92,11 @@ export const ReportAccepted = z
   .meta({ id: 'ReportAccepted' });
 
 export const JobIdParams = z.object({
-  jobId: z.string().regex(/^rep-[A-Za-z0-9_-]{8,80}$/, 'not a report job id'),
+  jobId: z
+    .string()
+    .regex(/^rep-[A-Za-z0-9_-]{8,80}$/, 'not a report job id')
+    .meta({ examples: ['rep-Wn3q0tXh2mZ8bK1cY7dLfA9e'] })
+    .describe('`jobId` of the answer of POST /reports/generate'),
 });
 
 export const DownloadQuery = z.object({
@@ -107,7 +112,9 @@ export const DownloadByNameQuery = z.object({
   file: z
     .string()
     .max(120)
-    .regex(/^rep-[A-Za-z0-9_-]{8,80}\.(pdf|xlsx|csv)$/, 'not a file name this service produced'),
+    .regex(/^rep-[A-Za-z0-9_-]{8,80}\.(pdf|xlsx|csv)$/, 'not a file name this service produced')
+    .meta({ examples: ['rep-Wn3q0tXh2mZ8bK1cY7dLfA9e.pdf'] })
+    .describe('`file.name` of a completed job status'),
 });
 
 export const ReportListQuery = z.object({
