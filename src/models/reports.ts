@@ -1,8 +1,10 @@
 /** Report requests, jobs and files. */
 import { z } from 'zod';
 import { parseDay } from '../lib/calendar.ts';
-import { REPORT_FORMATS, REPORT_TYPES } from '../services/reports/report-types.ts';
 import { MAX_WINDOW_DAYS } from './analytics.ts';
+
+export const REPORT_TYPES = ['daily', 'weekly', 'monthly', 'sales_stock', 'sales_lines'] as const;
+export const REPORT_FORMATS = ['pdf', 'xlsx', 'csv'] as const;
 
 const day = z.iso.date();
 const ids = z.array(z.string().min(1).max(200)).min(1).max(500);
@@ -25,6 +27,15 @@ export const ReportRequestSchema = z
     from: day.optional().describe('sales_stock, sales_lines: first day (default 30 days before `to`)'),
     to: day.optional().describe('sales_stock, sales_lines: last day (default yesterday)'),
     filters: ReportFiltersSchema.optional(),
+    top: z
+      .number()
+      .int()
+      .min(1)
+      .max(500)
+      .optional()
+      .describe(
+        'rows of the long lists (products, brands, reorder) in a PDF; default 50; a workbook has them all',
+      ),
     force: z.boolean().default(false).describe('make a new file even when one exists for the same data'),
   })
   .superRefine((v, ctx) => {
@@ -51,6 +62,8 @@ export const ReportRequestSchema = z
   })
   .meta({ examples: [{ type: 'daily', format: 'pdf' }] });
 export type ReportRequestBody = z.output<typeof ReportRequestSchema>;
+/** What a report job is asked for: the request without `force`. */
+export type ReportJobRequest = Omit<ReportRequestBody, 'force'>;
 
 export const JobStateSchema = z.enum(['queued', 'active', 'completed', 'failed']);
 

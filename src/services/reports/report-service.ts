@@ -23,11 +23,14 @@ import {
   businessDayFormatter,
   dayStartUtc,
   formatDay,
+  isoWeekKey,
+  monthKey,
   parseDay,
   shiftYears,
+  wallClockFormatter,
   weekday,
 } from '../../lib/calendar.ts';
-import type { ReportRequestBody } from '../../models/reports.ts';
+import type { ReportJobRequest, ReportRequestBody } from '../../models/reports.ts';
 import type { CatalogSnapshot, CatalogSnapshotService } from '../analytics/catalog-snapshot.ts';
 import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
 import { stableJson } from '../result-cache.ts';
@@ -44,7 +47,7 @@ export const CONTENT_TYPES: Record<ReportFormat, string> = {
 };
 const FILE_NAME = /^rep-[A-Za-z0-9_-]{8,80}\.(pdf|xlsx|csv)$/;
 
-export type ReportJobRequest = Omit<ReportRequestBody, 'force'>;
+export type { ReportJobRequest };
 
 export interface ReportServiceDeps {
   jobs: AppJobQueue;
@@ -175,7 +178,7 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
           title: 'Sales lines',
           from,
           to,
-          producedAt: new Date(dayStartUtc(days.to + 1, tz)).toISOString(),
+          producedAt: payload.producedAt ?? new Date(dayStartUtc(days.to + 1, tz)).toISOString(),
           businessTz: tz,
         };
         try {
@@ -193,6 +196,8 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
           from: request.from,
           to: request.to,
           filters: request.filters,
+          top: request.top,
+          producedAt: payload.producedAt,
         });
         await ctx?.updateProgress(60);
         const bytes = await deps.renderer.render(request.format === 'pdf' ? 'pdf' : 'xlsx', doc);
@@ -241,7 +246,8 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
         const { job, created } = await jobs.enqueue(
           QUEUE,
           'render',
-          { request, dataVersion },
+          // the time of asking is part of the job: a retry or a re-render prints the same "Produced"
+          { request, dataVersion, producedAt: new Date().toISOString() },
           { jobId, attempts: 3, backoffMs: 2_000 },
         );
         return {
@@ -262,10 +268,10 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
       await mkdir(dir, { recursive: true });
       const path = join(dir, `sync-${randomUUID()}.${request.format}`);
       try {
-        await render({ request, dataVersion: '' }, path);
+        await render({ request, dataVersion: '', producedAt: new Date().toISOString() }, path);
         return {
           bytes: await readFile(path),
-          name: downloadName(request),
+          name: downloadName(request, deps.today()),
           contentType: CONTENT_TYPES[request.format],
         };
       } finally {
@@ -309,7 +315,7 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
           `Report ${jobId} is ${job.state}; see its status.`,
         );
       }
-      return this.fileByName(job.result.file, downloadName(job.payload.request));
+      return this.fileByName(job.result.file, downloadName(job.payload.request, deps.today()));
     },
 
     /** A file this service produced, by its opaque name; anything else is refused. */
@@ -364,13 +370,46 @@ export function salesLineLabels(snapshot: CatalogSnapshot, tz: string): SalesLin
       return p ? { sku: p.sku, name: p.name, category: p.category, brand: p.brand } : undefined;
     },
     businessDay: businessDayFormatter(tz),
+    wallClock: wallClockFormatter(tz),
   };
 }
 
-function downloadName(request: ReportJobRequest): string {
-  const period =
-    request.date ?? (request.from && request.to ? `${request.from}_${request.to}` : (request.to ?? 'latest'));
-  return `salesflow-${request.type.replace('_', '-')}-${period}.${request.format}`;
+/** The period of a report as its file name says it: a day, an ISO week, a month, or from_to. */
+function periodKey(request: ReportJobRequest, today: number): string {
+  const ref = request.date ? parseDay(request.date)! : today - 1;
+  switch (request.type) {
+    case 'daily':
+      return formatDay(ref);
+    case 'weekly':
+      return isoWeekKey(ref - ((weekday(ref) + 6) % 7) - 7);
+    case 'monthly': {
+      const d = new Date(ref * 86_400_000);
+      return monthKey(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1) / 86_400_000);
+    }
+    default: {
+      const { from, to } = reportDays({ ...request, type: 'sales_lines' }, today);
+      return `${formatDay(from)}_${formatDay(to)}`;
+    }
+  }
+}
+
+/** The slice a report covers, for its file name: `all-stores`, `store-7`, `region-north-category-tea`… */
+function scopeKey(filters: ReportJobRequest['filters']): string {
+  const parts: string[] = [];
+  for (const [key, values] of Object.entries(filters ?? {}) as [string, string[] | undefined][]) {
+    if (!values?.length) continue;
+    const name = key === 'storeId' ? 'store' : key === 'productId' ? 'product' : key;
+    const shown = values.slice(0, 3).join('-') + (values.length > 3 ? `-and-${values.length - 3}-more` : '');
+    parts.push(`${name}-${shown}`);
+  }
+  const text = (parts.join('-') || 'all-stores').toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  return text.replace(/^-|-$/g, '').slice(0, 80) || 'filtered';
+}
+
+/** e.g. `salesflow-daily-2026-12-02-store-7.pdf`: type, period and scope, never "latest". */
+export function downloadName(request: ReportJobRequest, today: number): string {
+  const type = request.type.replace('_', '-');
+  return `salesflow-${type}-${periodKey(request, today)}-${scopeKey(request.filters)}.${request.format}`;
 }
 
 export type ReportService = ReturnType<typeof reportServiceFactory>;

@@ -29,6 +29,15 @@ export interface SalesLineLabels {
   store(id: string): { name: string; region: string } | undefined;
   product(id: string): { sku: string; name: string; category: string; brand: string } | undefined;
   businessDay(soldAt: string): string;
+  /** the wall-clock time of `soldAt` in the business time zone, as epoch ms read as UTC (NaN if unreadable) */
+  wallClock?(soldAt: string): number;
+}
+
+const EXCEL_EPOCH_DAYS = 25_569; // 1970-01-01 as an Excel serial
+
+/** An epoch-ms wall-clock time (or a UTC midnight) as an Excel date serial. */
+function excelSerial(ms: number): number {
+  return EXCEL_EPOCH_DAYS + ms / 86_400_000;
 }
 
 type LineCellType = 'text' | 'number' | 'money';
@@ -120,10 +129,22 @@ function numberTail(value: number | null, style: StyleId): string | undefined {
 
 const SHARED_COLUMN = SALES_LINE_COLUMNS.map((c) => c.repeats);
 
-function rowXml(r: number, v: SalesLineRow, shared: SharedStrings): string {
+/**
+ * Business day and sold-at are real dates (a date, and a date-time in the business time zone), so
+ * filters and pivot tables group them; the CSV keeps them as ISO text.
+ */
+function rowXml(r: number, v: SalesLineRow, shared: SharedStrings, labels: SalesLineLabels): string {
   const rs = String(r);
   let x = '<row r="' + rs + '">';
-  for (let i = 0; i < TEXT_COLUMNS; i++) {
+  const day = Date.parse(v[0] as string);
+  const sold = labels.wallClock ? labels.wallClock(v[1] as string) : Number.NaN;
+  x += Number.isFinite(day)
+    ? CELL_OPEN[0] + rs + numberCellTail(excelSerial(day), Style.date)
+    : CELL_OPEN[0] + rs + shared.textTail(v[0] as string);
+  x += Number.isFinite(sold)
+    ? CELL_OPEN[1] + rs + numberCellTail(excelSerial(sold), Style.dateTime)
+    : CELL_OPEN[1] + rs + textCellTail(v[1] as string, Style.text);
+  for (let i = 2; i < TEXT_COLUMNS; i++) {
     const t = v[i] as string;
     if (t !== '')
       x += CELL_OPEN[i] + rs + (SHARED_COLUMN[i] ? shared.textTail(t) : textCellTail(t, Style.text));
@@ -236,7 +257,13 @@ async function writeXlsx(
   const openSheet = async (): Promise<SheetWriter> => {
     const name = sheetNames.length === 0 ? LINES_SHEET : `${LINES_SHEET} (${sheetNames.length + 1})`;
     sheetNames.push(name);
-    const s = xlsx.openSheet({ name, order: sheetNames.length, widths: widths ?? [], frozenRows: 1 });
+    const s = xlsx.openSheet({
+      name,
+      order: sheetNames.length,
+      widths: widths ?? [],
+      frozenRows: 1,
+      printTitleRows: 1,
+    });
     await s.write(HEADER_XML);
     sheetRows = 0;
     return s;
@@ -261,7 +288,7 @@ async function writeXlsx(
         const bytes = new ByteChunks();
         for (let i = start; i < end; i++) {
           sheetRows++;
-          bytes.add(rowXml(sheetRows + 1, values[i]!, shared));
+          bytes.add(rowXml(sheetRows + 1, values[i]!, shared, labels));
         }
         rows += end - start;
         start = end;
