@@ -30,6 +30,8 @@ interface Row {
   previousRevenue: number | null;
   revenueGrowthPct: number | null;
   revenuePerEmployee?: number | null;
+  sharePct: number | null;
+  partial?: boolean;
 }
 
 interface TrendPoint {
@@ -60,7 +62,7 @@ interface SalesAnswer {
   rows: Row[];
   totalRows: number;
   trend: TrendPoint[];
-  meta: { dataAsOf: unknown; complete: unknown; cached: unknown; computeMs: unknown };
+  meta: { dataAsOf: unknown; complete: unknown; cached: unknown; computeMs: unknown; currency: string };
 }
 
 interface StockRow {
@@ -102,7 +104,7 @@ interface StockAnswer {
     lowStockCount: number;
     outOfStockCount: number;
   }[];
-  meta: unknown;
+  meta: { currency: string };
 }
 
 async function setup(t: TestContext, env: Record<string, string> = {}) {
@@ -624,6 +626,57 @@ test('week = ISO week (Monday first, YYYY-Www), month = calendar month, both in 
   const mainMonths = await sales(app, 'from=2026-03-25&to=2026-04-01&groupBy=month&compare=none');
   expectFields(rowOf(mainMonths, { month: '2026-03' }), { revenue: 290, lines: 22 }, '2026-03');
   expectFields(rowOf(mainMonths, { month: '2026-04' }), { revenue: 8, lines: 1 }, '2026-04');
+});
+
+test('time groupings come in time order by default (sort=key), flag the periods the window cuts, sharePct', async (t) => {
+  const { app } = await setup(t, { CURRENCY: 'usd' });
+  // days with data: 12-28 (8), 12-29 (12.5), 01-01 (18): by revenue 01-01 would come first
+  const days = await sales(app, 'from=2025-12-28&to=2026-01-01&groupBy=day&compare=none');
+  assert.deepEqual(
+    days.rows.map((r) => r.keys.day),
+    ['2025-12-28', '2025-12-29', '2026-01-01'],
+  );
+  const byRevenue = await sales(app, 'from=2025-12-28&to=2026-01-01&groupBy=day&compare=none&sort=revenue');
+  assert.deepEqual(
+    byRevenue.rows.map((r) => r.keys.day),
+    ['2026-01-01', '2025-12-29', '2025-12-28'],
+  );
+  const keyed = await sales(app, 'from=2025-12-28&to=2026-01-01&groupBy=day&compare=none&sort=key');
+  assert.deepEqual(keyed.rows, days.rows);
+  assert.equal('partial' in (days.rows[0] ?? {}), false, 'a day is never cut');
+
+  // 2025-W52 is cut (only its Sunday is in the window), 2026-W01 too (Monday to Thursday);
+  // 03-23..03-31: 2026-W13 is whole (Monday to Sunday), 2026-W14 cut
+  const weeks = await sales(app, 'from=2025-12-28&to=2026-01-01&groupBy=week&compare=none');
+  assert.deepEqual(
+    weeks.rows.map((r) => [r.keys.week, r.partial]),
+    [
+      ['2025-W52', true],
+      ['2026-W01', true],
+    ],
+  );
+  const whole = await sales(app, 'from=2026-03-23&to=2026-03-31&groupBy=week&compare=none');
+  assert.deepEqual(
+    whole.rows.map((r) => [r.keys.week, r.partial]),
+    [
+      ['2026-W13', false],
+      ['2026-W14', true],
+    ],
+  );
+  // months: 20.5 and 18 of 38.5; the percentage and the fraction say the same
+  const months = await sales(app, 'from=2025-12-28&to=2026-01-01&groupBy=month&compare=none');
+  assert.deepEqual(
+    months.rows.map((r) => [r.keys.month, r.partial, r.sharePct, r.share]),
+    [
+      ['2025-12', true, 53.25, 0.532468],
+      ['2026-01', true, 46.75, 0.467532],
+    ],
+  );
+  // the currency of every money figure (CURRENCY, upper-cased), on sales and stock answers
+  assert.equal(months.meta.currency, 'USD');
+  assert.equal((await stock(app)).meta.currency, 'USD');
+  const stores = await sales(app, 'from=2026-03-23&to=2026-03-31&groupBy=store&compare=none');
+  assert.equal('partial' in (stores.rows[0] ?? {}), false);
 });
 
 test('day and week buckets carry the comparison mapped onto them (previous_period: date - period days)', async (t) => {

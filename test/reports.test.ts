@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import ExcelJS from 'exceljs';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
+import { parseDay } from '../src/lib/calendar.ts';
+import { downloadName } from '../src/services/reports/report-service.ts';
 import { auth, build } from './helpers/app.ts';
 
 let upstream: RunningSampleUpstream;
@@ -301,4 +303,26 @@ test('shared mode: the API enqueues to Redis, a worker renders, the API serves t
   assert.equal(res.json().type, 'urn:salesflow:problem:queue-unavailable');
   assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
   await redis.restart?.();
+});
+
+test('file names carry the type, the period (defaults resolved) and the scope, never "latest"', () => {
+  const today = parseDay('2026-12-03')!;
+  const name = (r: Record<string, unknown>) => downloadName(r as Parameters<typeof downloadName>[0], today);
+  assert.equal(
+    name({ type: 'daily', format: 'pdf', filters: { storeId: ['7'] } }),
+    'salesflow-daily-2026-12-02-store-7.pdf',
+  );
+  assert.equal(
+    name({ type: 'weekly', format: 'xlsx', date: '2026-12-02' }),
+    'salesflow-weekly-2026-W48-all-stores.xlsx',
+  );
+  assert.equal(name({ type: 'monthly', format: 'pdf' }), 'salesflow-monthly-2026-11-all-stores.pdf');
+  assert.equal(
+    name({ type: 'sales_stock', format: 'pdf', filters: { region: ['Île-de-France'], category: ['Tea'] } }),
+    'salesflow-sales-stock-2026-11-03_2026-12-02-region-ile-de-france-category-tea.pdf',
+  );
+  assert.equal(
+    name({ type: 'sales_lines', format: 'csv', from: '2026-11-01', to: '2026-11-30' }),
+    'salesflow-sales-lines-2026-11-01_2026-11-30-all-stores.csv',
+  );
 });
