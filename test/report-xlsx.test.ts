@@ -590,8 +590,8 @@ test('sales lines XLSX: rows in order with their labels, typed, frozen and filte
   });
   assert.equal(facts.get('Lines'), ALL_LINES.length);
   assert.equal(facts.get('Business time zone'), 'Europe/Paris');
-  assert.equal(facts.get('Produced at'), META.producedAt);
-  assert.equal(facts.get('From'), '2026-11-10');
+  assert.equal((facts.get('Produced at (UTC)') as Date).toISOString(), META.producedAt);
+  assert.equal((facts.get('From') as Date).toISOString(), '2026-11-10T00:00:00.000Z', 'a real date');
   assert.equal(wb.created.toISOString(), META.producedAt);
 });
 

@@ -310,19 +310,28 @@ async function writeXlsx(
   }
   await closeSheet(sheet);
 
-  const summary: [string, string | number][] = [
+  // dates as dates: From and To as days, Produced at as a UTC date-time
+  const day = (iso: string) => ({ serial: excelSerial(Date.parse(iso)), style: Style.date });
+  const summary: [string, string | number | { serial: number; style: StyleId }][] = [
     ['Period', `${meta.from} – ${meta.to}`],
-    ['From', meta.from],
-    ['To', meta.to],
+    ['From', day(meta.from)],
+    ['To', day(meta.to)],
     ['Business time zone', meta.businessTz],
-    ['Produced at', meta.producedAt],
+    ['Produced at (UTC)', { serial: excelSerial(Date.parse(meta.producedAt)), style: Style.dateTime }],
     ['Lines', rows],
     ['Sheets', sheetNames.join(', ')],
   ];
   let summaryXml = `<row r="1">${textCell('A1', meta.title, Style.title)}</row>`;
   summary.forEach(([label, value], i) => {
     const r = i + 3;
-    const cell = typeof value === 'number' ? numberCell(`B${r}`, value, Style.int) : textCell(`B${r}`, value);
+    const cell =
+      typeof value === 'number'
+        ? numberCell(`B${r}`, value, Style.int)
+        : typeof value === 'string'
+          ? textCell(`B${r}`, value)
+          : Number.isFinite(value.serial)
+            ? numberCell(`B${r}`, value.serial, value.style)
+            : '';
     summaryXml += `<row r="${r}">${textCell(`A${r}`, label, Style.label)}${cell}</row>`;
   });
   await xlsx.addSheet(
@@ -333,7 +342,7 @@ async function writeXlsx(
         columnWidth('', ['Business time zone']),
         columnWidth(
           '',
-          summary.map(([, v]) => String(v)),
+          summary.map(([, v]) => (typeof v === 'object' ? '2026-01-01 00:00:00' : String(v))),
         ),
       ],
     },
