@@ -129,6 +129,20 @@ function numberTail(value: number | null, style: StyleId): string | undefined {
 
 const SHARED_COLUMN = SALES_LINE_COLUMNS.map((c) => c.repeats);
 
+/** The business day's cell, made once per day (lines come day after day). */
+let lastDay = '';
+let lastDayTail = '';
+function dayTail(text: string, shared: SharedStrings): string {
+  if (text !== lastDay) {
+    const t = Date.parse(text);
+    // not a date: text, never remembered (a shared string belongs to one workbook)
+    if (!Number.isFinite(t)) return shared.textTail(text);
+    lastDay = text;
+    lastDayTail = numberCellTail(excelSerial(t), Style.date);
+  }
+  return lastDayTail;
+}
+
 /**
  * Business day and sold-at are real dates (a date, and a date-time in the business time zone), so
  * filters and pivot tables group them; the CSV keeps them as ISO text.
@@ -136,13 +150,11 @@ const SHARED_COLUMN = SALES_LINE_COLUMNS.map((c) => c.repeats);
 function rowXml(r: number, v: SalesLineRow, shared: SharedStrings, labels: SalesLineLabels): string {
   const rs = String(r);
   let x = '<row r="' + rs + '">';
-  const day = Date.parse(v[0] as string);
+  x += CELL_OPEN[0] + rs + dayTail(v[0] as string, shared);
   const sold = labels.wallClock ? labels.wallClock(v[1] as string) : Number.NaN;
-  x += Number.isFinite(day)
-    ? CELL_OPEN[0] + rs + numberCellTail(excelSerial(day), Style.date)
-    : CELL_OPEN[0] + rs + shared.textTail(v[0] as string);
+  // to the millisecond: the serial's last digits would be noise, and bytes to compress
   x += Number.isFinite(sold)
-    ? CELL_OPEN[1] + rs + numberCellTail(excelSerial(sold), Style.dateTime)
+    ? CELL_OPEN[1] + rs + numberCellTail(Math.round(excelSerial(sold) * 1e8) / 1e8, Style.dateTime)
     : CELL_OPEN[1] + rs + textCellTail(v[1] as string, Style.text);
   for (let i = 2; i < TEXT_COLUMNS; i++) {
     const t = v[i] as string;
