@@ -207,6 +207,7 @@ async function runDaily(upstreamUrl: string, options: Options, spec: DaySpec): P
       },
       stock: container.stockAnalytics,
       today: container.partitions.today,
+      display: config.display,
     });
 
     let doc: ReportDocument | undefined;

@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { wallClockFormatter } from '../src/lib/calendar.ts';
 import type { UpstreamSaleLine } from '../src/models/upstream.ts';
 import {
   type SalesLineLabels,
@@ -33,6 +34,7 @@ const labels: SalesLineLabels = {
   store: (id) => stores[Number(id)],
   product: (id) => products[Number(id)],
   businessDay: (soldAt) => soldAt.slice(0, 10),
+  wallClock: wallClockFormatter('Europe/Paris'),
 };
 
 async function* pages(): AsyncGenerator<UpstreamSaleLine[]> {

@@ -739,6 +739,8 @@ export interface components {
             stale: boolean;
             cached: boolean;
             computeMs: number;
+            /** @description ISO 4217 code of every money figure of the answer (CURRENCY) */
+            currency: string;
         };
         SalesAnalytics: {
             period: {
@@ -795,12 +797,16 @@ export interface components {
                 profit: number;
                 /** @description percent, 2 decimals; null when there is nothing to compare with */
                 marginPct: number | null;
-                /** @description row revenue / total revenue, 0..1 */
+                /** @description row revenue / total revenue × 100, a percentage like every *Pct field */
+                sharePct: number | null;
+                /** @description row revenue / total revenue as a fraction 0..1 (the same figure as sharePct / 100) */
                 share: number;
                 previousRevenue: number | null;
                 /** @description percent, 2 decimals; null when there is nothing to compare with */
                 revenueGrowthPct: number | null;
                 revenuePerEmployee?: number | null;
+                /** @description week and month groupings: true when the window cuts this week or month (some of its days are outside the window), so its figures cover only part of it */
+                partial?: boolean;
             }[];
             totalRows: number;
             trend: {
@@ -816,17 +822,29 @@ export interface components {
         };
         StockAnalytics: {
             kpis: {
-                skus: number;
+                /** @description store × product pairs in the stock book (one product in 3 stores counts 3) */
+                storeProducts: number;
+                /** @description distinct products */
+                products: number;
+                /** @description units on hand (negative quantities count as 0) */
                 units: number;
-                /** @description in currency units, rounded to cents */
+                /** @description Σ max(quantity, 0) × price */
                 stockValue: number;
-                lowStockCount: number;
+                /** @description store × product pairs below zero: oversold, or a data error to check */
+                negativeStockCount: number;
+                /** @description store × product pairs at zero */
                 outOfStockCount: number;
-                /** @description items with less than 7 days of cover */
-                urgentReorderCount: number;
+                /** @description store × product pairs above zero, at or under their reorder level */
+                lowStockCount: number;
+                /** @description items that sell and whose stock lasts less than the lead time */
+                reorderNowCount: number;
+                /** @description Σ revenue at stake of the items to reorder now */
+                revenueAtStake: number;
+                leadTimeDays: number;
             };
             rows: {
                 storeId: string;
+                storeName: string;
                 productId: string;
                 sku: string | null;
                 name: string;
@@ -836,19 +854,42 @@ export interface components {
                 reorderLevel: number;
                 /** @description units sold over the last 28 days / 28 */
                 avgDailyUnits: number;
+                /** @description quantity / avgDailyUnits; null without sales, and for negative stock */
                 daysOfCover: number | null;
                 /** @enum {string} */
-                status: "out" | "low" | "ok";
+                status: "negative" | "out" | "low" | "ok";
+                /** @description in currency units, rounded to cents */
+                stockValue: number;
+                /** @description it sells, and its stock lasts less than the lead time */
+                reorderNow: boolean;
+                /** @description (avgDailyUnits × lead time − max(quantity, 0)) × price when positive, else 0 */
+                revenueAtStake: number;
             }[];
             totalRows: number;
             byCategory: {
                 category: string;
-                skus: number;
+                /** @description store × product pairs in the stock book (one product in 3 stores counts 3) */
+                storeProducts: number;
+                /** @description distinct products */
+                products: number;
+                /** @description units on hand (negative quantities count as 0) */
                 units: number;
+                /** @description Σ max(quantity, 0) × price */
+                stockValue: number;
+                /** @description store × product pairs below zero: oversold, or a data error to check */
+                negativeStockCount: number;
+                /** @description store × product pairs at zero */
+                outOfStockCount: number;
+                /** @description store × product pairs above zero, at or under their reorder level */
+                lowStockCount: number;
+            }[];
+            /** @description store × product pairs by days of cover, in order: negative, out, then cover ranges, no sales */
+            coverDistribution: {
+                bucket: string;
+                label: string;
+                storeProducts: number;
                 /** @description in currency units, rounded to cents */
                 stockValue: number;
-                lowStockCount: number;
-                outOfStockCount: number;
             }[];
             meta: components["schemas"]["AnalyticsMeta"];
         };
@@ -1738,8 +1779,8 @@ export interface operations {
                 brand?: string | string[];
                 /** @description only these products (repeatable) */
                 productId?: string | string[];
-                /** @description descending; ties by key */
-                sort?: "revenue" | "units" | "orders" | "profit" | "growth";
+                /** @description revenue, units, orders, profit, growth: descending, ties by key; key: by the group keys ascending, time first (days, weeks, months in time order). Default: key when grouped by day, week or month, else revenue */
+                sort?: "revenue" | "units" | "orders" | "profit" | "growth" | "key";
                 limit?: number;
             };
             header?: never;
@@ -1831,9 +1872,14 @@ export interface operations {
                 category?: string | string[];
                 /** @description only these brands (repeatable) */
                 brand?: string | string[];
-                /** @description out, low, ok (repeatable) */
+                /** @description negative, out, low, ok (repeatable) */
                 status?: string | string[];
-                sort?: "daysOfCover" | "quantity" | "stockValue";
+                /** @description true: only the items to reorder now; false: only the others */
+                reorderNow?: "true" | "false";
+                /** @description days a delivery ordered now takes to arrive: what "reorder now" measures cover against */
+                leadTimeDays?: number;
+                /** @description urgency: items to reorder first, by revenue at stake (descending); daysOfCover: negative stock first, then the lowest cover, items without sales last; quantity: ascending; stockValue: descending */
+                sort?: "urgency" | "daysOfCover" | "quantity" | "stockValue";
                 limit?: number;
             };
             header?: never;
@@ -1925,6 +1971,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "force": false
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: date
@@ -2066,6 +2117,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "target": "revenue",
+                 *       "granularity": "day",
+                 *       "horizon": 28,
+                 *       "groupBy": "store",
+                 *       "top": 3
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @default revenue
@@ -2219,6 +2279,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "daily",
+                 *       "format": "pdf"
+                 *     }
+                 */
                 "application/json": {
                     /** @enum {string} */
                     type: "daily" | "weekly" | "monthly" | "sales_stock" | "sales_lines";
@@ -2246,6 +2312,8 @@ export interface operations {
                         brand?: string[];
                         productId?: string[];
                     };
+                    /** @description rows of the long lists (products, brands, reorder) in a PDF; default 50; a workbook has them all */
+                    top?: number;
                     /**
                      * @description make a new file even when one exists for the same data
                      * @default false
@@ -2338,6 +2406,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "daily",
+                 *       "format": "pdf"
+                 *     }
+                 */
                 "application/json": {
                     /** @enum {string} */
                     type: "daily" | "weekly" | "monthly" | "sales_stock" | "sales_lines";
@@ -2365,6 +2439,8 @@ export interface operations {
                         brand?: string[];
                         productId?: string[];
                     };
+                    /** @description rows of the long lists (products, brands, reorder) in a PDF; default 50; a workbook has them all */
+                    top?: number;
                     /**
                      * @description make a new file even when one exists for the same data
                      * @default false
@@ -2453,6 +2529,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description `jobId` of the answer of POST /reports/generate
+                 * @example rep-Wn3q0tXh2mZ8bK1cY7dLfA9e
+                 */
                 jobId: string;
             };
             cookie?: never;
@@ -2603,6 +2683,10 @@ export interface operations {
             };
             header?: never;
             path: {
+                /**
+                 * @description `jobId` of the answer of POST /reports/generate
+                 * @example rep-Wn3q0tXh2mZ8bK1cY7dLfA9e
+                 */
                 jobId: string;
             };
             cookie?: never;
@@ -2686,6 +2770,10 @@ export interface operations {
     downloadReportFile: {
         parameters: {
             query: {
+                /**
+                 * @description `file.name` of a completed job status
+                 * @example rep-Wn3q0tXh2mZ8bK1cY7dLfA9e.pdf
+                 */
                 file: string;
             };
             header?: never;
@@ -2779,11 +2867,13 @@ export interface operations {
                     file: string;
                     /**
                      * @description what the file holds (default products)
+                     * @example products
                      * @enum {string}
                      */
                     kind?: "products" | "stock" | "sales";
                     /**
                      * @description dry_run (default): validate and compare, change nothing; commit: push the rows to the system of record
+                     * @example dry_run
                      * @enum {string}
                      */
                     mode?: "dry_run" | "commit";
@@ -2989,6 +3079,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description `importId` of the answer of POST /excel/upload
+                 * @example imp-4fJq2Lx9Tb7Kc0Wm3Ys8
+                 */
                 importId: string;
             };
             cookie?: never;
@@ -3065,6 +3159,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description `importId` of the answer of POST /excel/upload
+                 * @example imp-4fJq2Lx9Tb7Kc0Wm3Ys8
+                 */
                 importId: string;
             };
             cookie?: never;
@@ -3433,9 +3531,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": null;
-                };
+                content?: never;
             };
             /** @description Invalid request: `errors[]` names every bad field */
             400: {
@@ -3638,10 +3734,7 @@ export interface operations {
                              * @description last anomalous day of the run
                              */
                             lastOn: string;
-                            /**
-                             * Format: date
-                             * @description first checked day back to normal; null if still firing
-                             */
+                            /** @description first checked day back to normal; null if still firing */
                             resolvedOn: string | null;
                             days: number;
                             peakScore: number | null;

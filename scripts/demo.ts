@@ -62,12 +62,19 @@ SalesFlow Analytics demo (${config.mode} mode)
 Try:
   curl -s -H 'X-API-Key: ${DEMO_KEYS.viewer}' ${base}/api/v1/catalog/stores
   curl -s -H 'X-API-Key: ${DEMO_KEYS.viewer}' '${base}/api/v1/analytics/sales?groupBy=store&compare=previous_year'
+
+  A report is a job: ask for it, follow its status until "completed", then download the file.
   curl -s -H 'X-API-Key: ${DEMO_KEYS.analyst}' -H 'content-type: application/json' \\
        -d '{"type":"daily","format":"pdf"}' ${base}/api/v1/reports/generate
+  # answers {"jobId":"rep-…","statusUrl":…,"downloadUrl":…}; then, with that jobId:
+  curl -s -H 'X-API-Key: ${DEMO_KEYS.viewer}' ${base}/api/v1/reports/status/<jobId>
+  curl -s -H 'X-API-Key: ${DEMO_KEYS.viewer}' -OJ ${base}/api/v1/reports/<jobId>/download
   curl -s -H 'X-API-Key: ${DEMO_KEYS.admin}' -o products.xlsx '${base}/api/v1/excel/template?kind=products'
+
   printf 'sku;name;category;price\\nDEMO-1;Demo tea;Drinks;3,50\\n' > products.csv
   curl -s -H 'X-API-Key: ${DEMO_KEYS.admin}' -F mode=dry_run -F file=@products.csv ${base}/api/v1/excel/upload
 
+Ports: PORT=${apiPort} and SAMPLE_UPSTREAM_PORT=${new URL(upstream.url).port} (set either to change it).
 Press Ctrl-C to stop.
 `);
 

@@ -1,6 +1,9 @@
 /**
  * Runs every test file under test/ with node's own test runner (Node 20 has no glob for --test).
  * Usage: npm run test:unit [-- <substring filter on file paths>]
+ *
+ * The spec reporter prints one line per test and ends with the runner's summary (`ℹ tests N`,
+ * `ℹ pass N`, `ℹ fail N`…), which CI reads; failures are repeated at the end with their cause.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -20,7 +23,15 @@ if (files.length === 0) {
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=2',
+    '--test-timeout=120000',
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

@@ -98,6 +98,24 @@ const timeZone = z.string().refine(
   { message: 'must be an IANA time zone such as Europe/Paris' },
 );
 
+const currency = z
+  .string()
+  .transform((c) => c.toUpperCase())
+  .refine((c) => Intl.supportedValuesOf('currency').includes(c), {
+    message: 'must be an ISO 4217 currency code such as EUR, USD or GBP',
+  });
+
+const locale = z.string().refine(
+  (l) => {
+    try {
+      return Intl.NumberFormat.supportedLocalesOf([l]).length === 1;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a BCP 47 locale this Node.js knows, such as en-GB, fr-FR or de-DE' },
+);
+
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -141,6 +159,8 @@ export const EnvSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must have at least 16 characters').optional(),
 
   BUSINESS_TZ: timeZone.default('Europe/Paris'),
+  CURRENCY: currency.default('EUR'),
+  LOCALE: locale.default('en-GB'),
   LATE_DATA_DAYS: intFrom(3, 0, 60),
   LATE_DATA_TTL_SECONDS: intFrom(300, 1, 86_400),
   PARTITION_TTL_DAYS: intFrom(400, 1, 3_650),
@@ -249,6 +269,8 @@ export interface Config {
     staleWaitMs: number;
   };
   businessTz: string;
+  /** how figures are shown: every money figure is in `currency`; reports format numbers for `locale` */
+  display: { currency: string; locale: string };
   analytics: {
     lateDataDays: number;
     lateDataTtlMs: number;
@@ -435,6 +457,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       staleWaitMs: Math.min(e.STALE_WAIT_MS, e.REQUEST_DEADLINE_MS),
     },
     businessTz: e.BUSINESS_TZ,
+    display: { currency: e.CURRENCY, locale: e.LOCALE },
     analytics: {
       lateDataDays: e.LATE_DATA_DAYS,
       lateDataTtlMs: e.LATE_DATA_TTL_SECONDS * 1000,

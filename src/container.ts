@@ -139,6 +139,7 @@ export function createContainer(
     sales: salesAnalytics,
     stock: stockAnalytics,
     today: partitions.today,
+    display: config.display,
   });
   // The processors call the report service, which enqueues on the queue they are given to: bind late.
   let reportsRef: ReportService | undefined;

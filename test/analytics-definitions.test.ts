@@ -30,6 +30,8 @@ interface Row {
   previousRevenue: number | null;
   revenueGrowthPct: number | null;
   revenuePerEmployee?: number | null;
+  sharePct: number | null;
+  partial?: boolean;
 }
 
 interface TrendPoint {
@@ -60,7 +62,7 @@ interface SalesAnswer {
   rows: Row[];
   totalRows: number;
   trend: TrendPoint[];
-  meta: { dataAsOf: unknown; complete: unknown; cached: unknown; computeMs: unknown };
+  meta: { dataAsOf: unknown; complete: unknown; cached: unknown; computeMs: unknown; currency: string };
 }
 
 interface StockRow {
@@ -74,28 +76,35 @@ interface StockRow {
   reorderLevel: number;
   avgDailyUnits: number;
   daysOfCover: number | null;
-  status: 'low' | 'out' | 'ok';
+  status: 'negative' | 'low' | 'out' | 'ok';
+  storeName: string;
+  reorderNow: boolean;
+  revenueAtStake: number;
 }
 
 interface StockAnswer {
   kpis: {
-    skus: number;
+    storeProducts: number;
+    products: number;
     units: number;
     stockValue: number;
+    negativeStockCount: number;
     lowStockCount: number;
     outOfStockCount: number;
-    urgentReorderCount: number;
+    reorderNowCount: number;
+    revenueAtStake: number;
   };
   rows: StockRow[];
+  coverDistribution: { bucket: string; storeProducts: number; stockValue: number }[];
   byCategory: {
     category: string;
-    skus: number;
+    storeProducts: number;
     units: number;
     stockValue: number;
     lowStockCount: number;
     outOfStockCount: number;
   }[];
-  meta: unknown;
+  meta: { currency: string };
 }
 
 async function setup(t: TestContext, env: Record<string, string> = {}) {
@@ -619,6 +628,57 @@ test('week = ISO week (Monday first, YYYY-Www), month = calendar month, both in 
   expectFields(rowOf(mainMonths, { month: '2026-04' }), { revenue: 8, lines: 1 }, '2026-04');
 });
 
+test('time groupings come in time order by default (sort=key), flag the periods the window cuts, sharePct', async (t) => {
+  const { app } = await setup(t, { CURRENCY: 'usd' });
+  // days with data: 12-28 (8), 12-29 (12.5), 01-01 (18): by revenue 01-01 would come first
+  const days = await sales(app, 'from=2025-12-28&to=2026-01-01&groupBy=day&compare=none');
+  assert.deepEqual(
+    days.rows.map((r) => r.keys.day),
+    ['2025-12-28', '2025-12-29', '2026-01-01'],
+  );
+  const byRevenue = await sales(app, 'from=2025-12-28&to=2026-01-01&groupBy=day&compare=none&sort=revenue');
+  assert.deepEqual(
+    byRevenue.rows.map((r) => r.keys.day),
+    ['2026-01-01', '2025-12-29', '2025-12-28'],
+  );
+  const keyed = await sales(app, 'from=2025-12-28&to=2026-01-01&groupBy=day&compare=none&sort=key');
+  assert.deepEqual(keyed.rows, days.rows);
+  assert.equal('partial' in (days.rows[0] ?? {}), false, 'a day is never cut');
+
+  // 2025-W52 is cut (only its Sunday is in the window), 2026-W01 too (Monday to Thursday);
+  // 03-23..03-31: 2026-W13 is whole (Monday to Sunday), 2026-W14 cut
+  const weeks = await sales(app, 'from=2025-12-28&to=2026-01-01&groupBy=week&compare=none');
+  assert.deepEqual(
+    weeks.rows.map((r) => [r.keys.week, r.partial]),
+    [
+      ['2025-W52', true],
+      ['2026-W01', true],
+    ],
+  );
+  const whole = await sales(app, 'from=2026-03-23&to=2026-03-31&groupBy=week&compare=none');
+  assert.deepEqual(
+    whole.rows.map((r) => [r.keys.week, r.partial]),
+    [
+      ['2026-W13', false],
+      ['2026-W14', true],
+    ],
+  );
+  // months: 20.5 and 18 of 38.5; the percentage and the fraction say the same
+  const months = await sales(app, 'from=2025-12-28&to=2026-01-01&groupBy=month&compare=none');
+  assert.deepEqual(
+    months.rows.map((r) => [r.keys.month, r.partial, r.sharePct, r.share]),
+    [
+      ['2025-12', true, 53.25, 0.532468],
+      ['2026-01', true, 46.75, 0.467532],
+    ],
+  );
+  // the currency of every money figure (CURRENCY, upper-cased), on sales and stock answers
+  assert.equal(months.meta.currency, 'USD');
+  assert.equal((await stock(app)).meta.currency, 'USD');
+  const stores = await sales(app, 'from=2026-03-23&to=2026-03-31&groupBy=store&compare=none');
+  assert.equal('partial' in (stores.rows[0] ?? {}), false);
+});
+
 test('day and week buckets carry the comparison mapped onto them (previous_period: date - period days)', async (t) => {
   const { app } = await setup(t);
   // Period 03-29..03-30 (2 days): 03-29 ← 03-27 (4+10+12 = 26), 03-30 ← 03-28 (30+12.5+10 = 52.5)
@@ -1018,8 +1078,8 @@ test('stock: status, avgDailyUnits over the 28 days ending yesterday, daysOfCove
   const expected: [string, string, number, number, StockRow['status'], number, number | null][] = [
     ['1', 'P1', 14, 5, 'ok', 8 / 28, 49], // 14 / (8/28)
     ['1', 'P3', 0, 3, 'out', 4 / 28, 0],
-    // 2/P4 (quantity -2): its daysOfCover has a test of its own below
-    ['2', 'P4', -2, 2, 'out', 5 / 28, Number.NaN],
+    // 2/P4 (quantity -2): negative stock, flagged on its own, and no cover (see its own test below)
+    ['2', 'P4', -2, 2, 'negative', 5 / 28, null],
     ['2', 'P6', 3, 10, 'low', 3 / 28, 28],
     ['S3', 'P2', 5, 5, 'low', 5 / 28, 28], // quantity = reorderLevel → low
     ['1', '5', 1, 2, 'low', 5 / 28, 5.6],
@@ -1042,16 +1102,31 @@ test('stock: status, avgDailyUnits over the 28 days ending yesterday, daysOfCove
   );
   // stockValue = Σ max(quantity, 0) × price = 14×12.5 + 0 + 0 (-2 counts as 0) + 3×0.335 + 5×10 + 1×15
   //   + 6×15 + 3×10 = 175 + 1.005 + 50 + 15 + 90 + 30 = 361.005 → 361.01
-  // low: 2/P6, S3/P2, 1/5 = 3; out: 1/P3, 2/P4 = 2
-  // daysOfCover < 7: 1/P3 (0), 2/P4 (-11.2, or 0 if clamped), 1/5 (5.6) = 3 (null not counted)
+  // low: 2/P6, S3/P2, 1/5 = 3; out: 1/P3 = 1; negative: 2/P4 = 1
+  // reorder now (sells, stock < 7 days of sales): 1/P3 (0 of 1 unit needed), 2/P4 (negative, counts
+  //   as none: 1.25 units needed), 1/5 (1 of 1.25): 3. Revenue at stake = units short × price:
+  //   1/P3 (4/28×7 = 1) × 8 (Tea) = 8; 2/P4 (5/28×7 = 1.25) × 6 = 7.5; 1/5 (1.25 − 1 = 0.25) × 15 = 3.75
   expectFields(
     body.kpis,
-    { stockValue: 361.01, lowStockCount: 3, outOfStockCount: 2, urgentReorderCount: 3 },
+    {
+      storeProducts: 8,
+      products: 6,
+      stockValue: 361.01,
+      lowStockCount: 3,
+      outOfStockCount: 1,
+      negativeStockCount: 1,
+      reorderNowCount: 3,
+    },
     'stock kpis',
   );
-  // Default sort: daysOfCover ascending: 2/P4 (≤ 0) and 1/P3 (0), 5.6, 21, then 28 twice, 49; no cover last
+  expectFields(
+    body.rows.find((r) => r.storeId === '1' && r.productId === 'P1')!,
+    { storeName: 'Paris Rivoli', reorderNow: false, revenueAtStake: 0 },
+    '1/P1',
+  );
+  // Default sort: negative stock first, then daysOfCover ascending: 1/P3 (0), 5.6, 21, 28 twice, 49; no cover last
   const order = body.rows.map((r) => `${r.storeId}/${r.productId}`);
-  assert.deepEqual(order.slice(0, 2).sort(), ['1/P3', '2/P4']);
+  assert.deepEqual(order.slice(0, 2), ['2/P4', '1/P3']);
   assert.deepEqual(order.slice(2, 4), ['1/5', '1/P2']);
   assert.deepEqual(order.slice(4, 6).sort(), ['2/P6', 'S3/P2']);
   assert.deepEqual(order.slice(6), ['1/P1', 'S3/5']);
@@ -1059,7 +1134,11 @@ test('stock: status, avgDailyUnits over the 28 days ending yesterday, daysOfCove
   //   Tea = 1/P3, 2/P4: value 0, low 0, out 2; Accessories = 2/P6, 1/5, S3/5: 1.005+15+90 = 106.005 → 106.01
   const cat = (name: string) => body.byCategory.find((c) => c.category === name);
   expectFields(cat('Coffee') ?? {}, { stockValue: 255, lowStockCount: 1, outOfStockCount: 0 }, 'Coffee');
-  expectFields(cat('Tea') ?? {}, { stockValue: 0, lowStockCount: 0, outOfStockCount: 2 }, 'Tea');
+  expectFields(
+    cat('Tea') ?? {},
+    { stockValue: 0, lowStockCount: 0, outOfStockCount: 1, negativeStockCount: 1 },
+    'Tea',
+  );
   expectFields(
     cat('Accessories') ?? {},
     { stockValue: 106.01, lowStockCount: 2, outOfStockCount: 0 },
@@ -1067,22 +1146,63 @@ test('stock: status, avgDailyUnits over the 28 days ending yesterday, daysOfCove
   );
 });
 
-test('stock: a negative quantity gives a negative daysOfCover (quantity / avgDailyUnits, as defined)', async (t) => {
-  // The definition says daysOfCover = quantity / avgDailyUnits, without clamping (only stockValue
-  // says max(quantity, 0)). 2/P4: quantity -2, sold 3 + 2 = 5 units in 28 days → -2 / (5/28) = -11.2,
-  // so it sorts first, before 1/P3 (0). If the product decision is to clamp at 0, change this test.
+test('stock: negative stock is its own status, without a (negative) cover; it is in the cover distribution', async (t) => {
+  // 2/P4: quantity -2, sold 3 + 2 = 5 units in 28 days. Not "out of stock" with -11.2 days of cover:
+  // flagged negative (oversold, or a data error), cover null, first in the default order.
   const { app } = await setup(t);
   const body = await stock(app);
   const row = body.rows.find((r) => r.storeId === '2' && r.productId === 'P4');
   assert.ok(row, 'stock 2/P4 missing');
-  near(row.daysOfCover, -11.2, 0.01, 'stock 2/P4.daysOfCover');
-  assert.equal(`${body.rows[0]?.storeId}/${body.rows[0]?.productId}`, '2/P4', 'lowest cover first');
+  expectFields(row, { status: 'negative', daysOfCover: null }, 'stock 2/P4');
+  assert.equal(`${body.rows[0]?.storeId}/${body.rows[0]?.productId}`, '2/P4', 'negative stock first');
+  const buckets = Object.fromEntries(body.coverDistribution.map((b) => [b.bucket, b.storeProducts]));
+  // negative 2/P4; out 1/P3; < 7 days 1/5 (5.6); 14–28: 1/P2 (21); 28–56: 2/P6, S3/P2 (28), 1/P1 (49); no sales S3/5
+  assert.deepEqual(buckets, {
+    negative: 1,
+    out: 1,
+    lt7: 1,
+    '7to14': 0,
+    '14to28': 1,
+    '28to56': 3,
+    ge56: 0,
+    noSales: 1,
+  });
+  const negative = await stock(app, 'status=negative');
+  assert.deepEqual(
+    negative.rows.map((r) => `${r.storeId}/${r.productId}`),
+    ['2/P4'],
+  );
+});
+
+test('stock: reorder now, ranked by revenue at stake against the lead time', async (t) => {
+  const { app } = await setup(t);
+  // lead time 7: see the kpis of the first stock test for the figures
+  const urgent = await stock(app, 'reorderNow=true&sort=urgency');
+  assert.deepEqual(
+    urgent.rows.map((r) => [`${r.storeId}/${r.productId}`, r.revenueAtStake]),
+    [
+      ['1/P3', 8],
+      ['2/P4', 7.5],
+      ['1/5', 3.75],
+    ],
+  );
+  expectFields(urgent.kpis, { reorderNowCount: 3, revenueAtStake: 19.25 }, 'reorder kpis');
+  // lead time 30: 1/P2 (21 days of cover) joins; S3/5 (no sales) never does
+  const longer = await stock(app, 'reorderNow=true&leadTimeDays=30');
+  assert.deepEqual(longer.rows.map((r) => `${r.storeId}/${r.productId}`).sort(), [
+    '1/5',
+    '1/P2',
+    '1/P3',
+    '2/P4',
+    '2/P6',
+    'S3/P2',
+  ]);
 });
 
 test('stock: filters by store, category, brand and status', async (t) => {
   const { app } = await setup(t);
   // Store 1: 1/P1 (14), 1/P3 (0), 1/5 (1), 1/P2 (3): 4 SKUs, 18 units, value 175 + 0 + 15 + 30 = 220
-  //   low 1 (1/5), out 1 (1/P3), urgent 2 (covers 0 and 5.6); sorted by cover: P3 0, 5 5.6, P2 21, P1 49
+  //   low 1 (1/5), out 1 (1/P3), reorder now 2 (covers 0 and 5.6); sorted by cover: P3 0, 5 5.6, P2 21, P1 49
   const s1 = await stock(app, 'storeId=1');
   assert.deepEqual(
     s1.rows.map((r) => r.productId),
@@ -1090,29 +1210,41 @@ test('stock: filters by store, category, brand and status', async (t) => {
   );
   expectFields(
     s1.kpis,
-    { skus: 4, units: 18, stockValue: 220, lowStockCount: 1, outOfStockCount: 1, urgentReorderCount: 2 },
+    {
+      storeProducts: 4,
+      products: 4,
+      units: 18,
+      stockValue: 220,
+      lowStockCount: 1,
+      outOfStockCount: 1,
+      reorderNowCount: 2,
+    },
     'store 1 kpis',
   );
   // byCategory of store 1: Coffee 2 SKUs 17 units 205; Tea 1 SKU 0 units; Accessories 1 SKU 1 unit 15
   const cat = (name: string) => s1.byCategory.find((c) => c.category === name) ?? {};
   expectFields(
     cat('Coffee'),
-    { skus: 2, units: 17, stockValue: 205, lowStockCount: 0, outOfStockCount: 0 },
+    { storeProducts: 2, units: 17, stockValue: 205, lowStockCount: 0, outOfStockCount: 0 },
     'Coffee',
   );
-  expectFields(cat('Tea'), { skus: 1, units: 0, stockValue: 0, lowStockCount: 0, outOfStockCount: 1 }, 'Tea');
+  expectFields(
+    cat('Tea'),
+    { storeProducts: 1, units: 0, stockValue: 0, lowStockCount: 0, outOfStockCount: 1 },
+    'Tea',
+  );
   expectFields(
     cat('Accessories'),
-    { skus: 1, units: 1, stockValue: 15, lowStockCount: 1, outOfStockCount: 0 },
+    { storeProducts: 1, units: 1, stockValue: 15, lowStockCount: 1, outOfStockCount: 0 },
     'Accessories',
   );
 
-  // Tea: 1/P3 (out, cover 0), 2/P4 (out, cover -11.2): value 0, urgent 2
+  // Tea: 1/P3 (out, cover 0), 2/P4 (negative): value 0, both to reorder
   const tea = await stock(app, 'category=Tea');
   assert.deepEqual(tea.rows.map((r) => `${r.storeId}/${r.productId}`).sort(), ['1/P3', '2/P4']);
   expectFields(
     tea.kpis,
-    { stockValue: 0, lowStockCount: 0, outOfStockCount: 2, urgentReorderCount: 2 },
+    { stockValue: 0, lowStockCount: 0, outOfStockCount: 1, negativeStockCount: 1, reorderNowCount: 2 },
     'Tea',
   );
   // Lavazza: 1/P1 (175), 1/5 (15, low, cover 5.6), S3/5 (90): 280
@@ -1120,15 +1252,14 @@ test('stock: filters by store, category, brand and status', async (t) => {
   assert.deepEqual(lavazza.rows.map((r) => `${r.storeId}/${r.productId}`).sort(), ['1/5', '1/P1', 'S3/5']);
   expectFields(
     lavazza.kpis,
-    { stockValue: 280, lowStockCount: 1, outOfStockCount: 0, urgentReorderCount: 1 },
+    { stockValue: 280, lowStockCount: 1, outOfStockCount: 0, reorderNowCount: 1 },
     'Lavazza',
   );
-  // status low or out: 1/P3, 2/P4, 2/P6, S3/P2, 1/5
+  // status low or out: 1/P3, 2/P6, S3/P2, 1/5 (2/P4 is negative, a status of its own)
   const lowOut = await stock(app, 'status=low&status=out');
   assert.deepEqual(lowOut.rows.map((r) => `${r.storeId}/${r.productId}`).sort(), [
     '1/5',
     '1/P3',
-    '2/P4',
     '2/P6',
     'S3/P2',
   ]);
@@ -1136,7 +1267,7 @@ test('stock: filters by store, category, brand and status', async (t) => {
   assert.deepEqual(ok.rows.map((r) => `${r.storeId}/${r.productId}`).sort(), ['1/P1', '1/P2', 'S3/5']);
   // Store S3: S3/P2 (5 units, 50) and S3/5 (6 units, 90): 2 SKUs, 11 units, 140
   const s3 = await stock(app, 'storeId=S3');
-  expectFields(s3.kpis, { skus: 2, units: 11, stockValue: 140 }, 'store S3');
+  expectFields(s3.kpis, { storeProducts: 2, units: 11, stockValue: 140 }, 'store S3');
   // sort=quantity orders by quantity (either direction)
   const byQuantity = (await stock(app, 'sort=quantity')).rows.map((r) => r.quantity);
   const asc = [...byQuantity].sort((a, b) => a - b);

@@ -16,7 +16,11 @@ import {
 import { UpstreamSalesPage } from '../src/models/upstream.ts';
 import { aggregate, createDayView, IdDictionary } from '../src/services/analytics/aggregate-fns.ts';
 import {
+  coverBucket,
+  daysOfCover,
   growthPct,
+  needsReorder,
+  revenueAtStakeScaled,
   roundMoney,
   scaledToCents,
   stockStatus,
@@ -53,7 +57,22 @@ test('growth is null without a previous figure; stock status boundaries', () => 
   assert.equal(growthPct(15, 10), 50);
   assert.equal(growthPct(0, 10), -100);
   assert.equal(stockStatus(0, 5), 'out');
-  assert.equal(stockStatus(-2, 5), 'out');
+  assert.equal(stockStatus(-2, 5), 'negative');
+  assert.equal(daysOfCover(-2, 1), null, 'no negative cover');
+  assert.equal(daysOfCover(3, 0), null, 'no cover without sales');
+  assert.equal(needsReorder(3, 1, 7), true);
+  assert.equal(needsReorder(7, 1, 7), false, 'exactly the lead time is enough');
+  assert.equal(needsReorder(-4, 0, 7), false, 'an item that does not sell is not reordered');
+  // 1.5 units a day for 7 days = 10.5; 4 on hand: 6.5 short at 2.40 = 15.60
+  assert.equal(scaledToCents(revenueAtStakeScaled(4, 1.5, 2.4, 7)), 15.6);
+  assert.equal(scaledToCents(revenueAtStakeScaled(-3, 1.5, 2.4, 7)), 25.2, 'negative stock counts as none');
+  assert.equal(revenueAtStakeScaled(20, 1.5, 2.4, 7), 0);
+  assert.equal(coverBucket(-1, null), 'negative');
+  assert.equal(coverBucket(0, null), 'out');
+  assert.equal(coverBucket(5, null), 'noSales');
+  assert.equal(coverBucket(5, 6.9), 'lt7');
+  assert.equal(coverBucket(5, 7), '7to14');
+  assert.equal(coverBucket(5, 56), 'ge56');
   assert.equal(stockStatus(5, 5), 'low');
   assert.equal(stockStatus(6, 5), 'ok');
 });

@@ -289,7 +289,8 @@ test('Swagger UI and the OpenAPI document are served', async (t) => {
   const doc = await app.inject('/openapi.json');
   assert.equal(doc.statusCode, 200);
   const spec = doc.json();
-  assert.equal(spec.openapi, '3.0.3');
+  assert.equal(spec.openapi, '3.1.0');
+  assert.ok(!JSON.stringify(spec).includes('9007199254740991'), 'no ±2^53 bounds on integers');
   const op = spec.paths['/api/v1/catalog/stores'].get;
   assert.equal(op.operationId, 'listStores');
   assert.deepEqual(op.security, [{ ApiKey: [] }, { Bearer: [] }]);

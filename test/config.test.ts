@@ -86,13 +86,25 @@ test('each bad value is reported with the variable it came from', () => {
     REDIS_URL: 'http://localhost:6379',
     BUSINESS_TZ: 'Mars/Olympus',
     LOG_LEVEL: 'loud',
+    CURRENCY: 'EURO',
+    LOCALE: 'not a locale!',
   });
   const vars = new Set(problems.map((p) => p.variable));
-  for (const v of ['UPSTREAM_URL', 'API_KEYS', 'PORT', 'REDIS_URL', 'BUSINESS_TZ', 'LOG_LEVEL']) {
+  for (const v of [
+    'UPSTREAM_URL',
+    'API_KEYS',
+    'PORT',
+    'REDIS_URL',
+    'BUSINESS_TZ',
+    'LOG_LEVEL',
+    'CURRENCY',
+    'LOCALE',
+  ]) {
     assert.ok(vars.has(v), `${v} should be reported; got ${[...vars].join(', ')}`);
   }
   assert.ok(problems.some((p) => p.variable === 'API_KEYS' && /at least 8 characters/.test(p.message)));
   assert.ok(problems.some((p) => p.variable === 'BUSINESS_TZ' && /IANA/.test(p.message)));
+  assert.ok(problems.some((p) => p.variable === 'CURRENCY' && /ISO 4217/.test(p.message)));
 });
 
 test('missing required variables are named', () => {

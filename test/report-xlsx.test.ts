@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
+import { wallClockFormatter } from '../src/lib/calendar.ts';
 import type { UpstreamSaleLine } from '../src/models/upstream.ts';
 import type { ReportDocument, TableSection } from '../src/services/reports/report-types.ts';
 import { createSheetNamer, NUMBER_FORMATS } from '../src/services/reports/xlsx/cell-format.ts';
@@ -30,21 +31,21 @@ const storesTable: TableSection = {
     { key: 'orders', title: 'Orders', type: 'int' },
     { key: 'margin', title: 'Margin', type: 'pct' },
     { key: 'growth', title: 'Growth', type: 'growth' },
-    { key: 'share', title: 'Share', type: 'share' },
+    { key: 'share', title: 'Share', type: 'pct' },
   ],
   rows: [
-    { store: 'Paris Rivoli', revenue: 12345.67, orders: 321, margin: 43.21, growth: 4.5, share: 0.5123 },
-    { store: 'Lyon Part-Dieu', revenue: 8000, orders: 200, margin: 38.5, growth: -12.25, share: 0.3321 },
+    { store: 'Paris Rivoli', revenue: 12345.67, orders: 321, margin: 43.21, growth: 4.5, share: 51.23 },
+    { store: 'Lyon Part-Dieu', revenue: 8000, orders: 200, margin: 38.5, growth: -12.25, share: 33.21 },
     {
       store: 'Bordeaux Sainte-Catherine, the store with the longest name of the whole network by far',
       revenue: 3752.1,
       orders: 97,
       margin: null,
       growth: 0,
-      share: 0.1556,
+      share: 15.56,
     },
   ],
-  totals: { store: 'Total', revenue: 24097.77, orders: 618, margin: 41.02, growth: -1.5, share: 1 },
+  totals: { store: 'Total', revenue: 24097.77, orders: 618, margin: 41.02, growth: -1.5, share: 100 },
 };
 
 const productsTable: TableSection = {
@@ -222,8 +223,11 @@ test('report workbook: Summary then a sheet per section, frozen header, autofilt
   });
   assert.equal(facts.get('Period'), 'Monday 16 November 2026');
   assert.equal(facts.get('Scope'), 'All stores');
-  assert.equal(facts.get('Data as of'), '2026-11-17T02:00:00.000Z');
-  assert.equal(facts.get('Produced at'), '2026-11-17T02:00:00.000Z');
+  // dates and times are real dates (Excel serials with a date format), not text
+  assert.equal((facts.get('Data as of (UTC)') as Date).toISOString(), '2026-11-17T02:00:00.000Z');
+  assert.equal((facts.get('Produced at (UTC)') as Date).toISOString(), '2026-11-17T02:00:00.000Z');
+  assert.equal((facts.get('From') as Date).toISOString(), '2026-11-16T00:00:00.000Z');
+  assert.equal(facts.get('Currency'), 'EUR');
   assert.equal(facts.get('Top products by revenue, all ca'), productsTable.title);
 
   for (const ws of wb.worksheets.slice(1)) {
@@ -268,7 +272,10 @@ test('report workbook: every value of every table, typed, with its number format
     rows.forEach((row, r) => {
       table.columns.forEach((col, c) => {
         const cell = ws.getCell(4 + r, c + 1);
-        const expected = row[col.key] ?? null;
+        const value = row[col.key] ?? null;
+        // one percent convention: percentages are stored as the fractions they stand for
+        const percent = col.type === 'pct' || col.type === 'growth';
+        const expected = typeof value === 'number' && percent ? Math.round(value * 1e4) / 1e6 : value;
         assert.equal(cell.value, expected, `${name} ${cell.address}`);
         if (expected === null) return;
         assert.equal(
@@ -276,7 +283,11 @@ test('report workbook: every value of every table, typed, with its number format
           typeof expected === 'number' ? ExcelJS.ValueType.Number : ExcelJS.ValueType.String,
         );
         const fmt =
-          col.type === 'number' && Number.isInteger(expected) ? NUMBER_FORMATS.int : NUMBER_FORMATS[col.type];
+          col.type === 'money'
+            ? '"€"#,##0.00'
+            : col.type === 'number' && Number.isInteger(expected)
+              ? NUMBER_FORMATS.int
+              : NUMBER_FORMATS[col.type];
         assert.equal(cell.numFmt, fmt, `${name} ${cell.address} format`);
       });
     });
@@ -284,12 +295,13 @@ test('report workbook: every value of every table, typed, with its number format
   }
 
   const stores = sheet(wb, 'Revenue by store');
-  assert.equal(stores.getCell('B4').numFmt, '#,##0.00');
+  assert.equal(stores.getCell('B4').numFmt, '"€"#,##0.00', 'money in the currency (CURRENCY=EUR)');
   assert.equal(stores.getCell('C4').numFmt, '#,##0');
-  assert.equal(stores.getCell('D4').numFmt, '0.00"%"');
-  assert.equal(stores.getCell('D4').value, 43.21, 'pct kept as the percentage the document has');
+  assert.equal(stores.getCell('D4').numFmt, '0.00%');
+  assert.equal(stores.getCell('D4').value, 0.4321, 'a percentage is stored as its fraction');
   assert.equal(stores.getCell('E4').numFmt, NUMBER_FORMATS.growth);
-  assert.match(NUMBER_FORMATS.growth, /▲.*;.*▼/, 'the direction is printed, not only coloured');
+  assert.equal(stores.getCell('E4').value, 0.045);
+  assert.match(NUMBER_FORMATS.growth, /▲.*%.*;.*▼.*%/, 'the direction is printed, not only coloured');
   assert.equal(stores.getCell('F4').numFmt, '0.00%');
   const products = sheet(wb, 'Top products by revenue, all ca');
   assert.equal(products.getCell('C4').numFmt, '#,##0.###');
@@ -322,15 +334,15 @@ test('report workbook: every value of every table, typed, with its number format
     'Indicator',
     'Value',
     'Previous (vs 7-day average)',
-    'Growth (vs 7-day average)',
+    'Change (vs 7-day average)',
     'Previous (vs same weekday, 4 weeks)',
-    'Growth (vs same weekday, 4 weeks)',
+    'Change (vs same weekday, 4 weeks)',
   ]);
-  assert.deepEqual(rowValues(kpis, 4), ['Revenue', 24097.77, 23000, 4.77, 25000.5, -3.61]);
-  assert.deepEqual(rowValues(kpis, 5), ['Orders', 618, 600, 3]);
-  assert.equal(kpis.getCell('B4').numFmt, '#,##0.00');
+  assert.deepEqual(rowValues(kpis, 4), ['Revenue', 24097.77, 23000, 0.0477, 25000.5, -0.0361]);
+  assert.deepEqual(rowValues(kpis, 5), ['Orders', 618, 600, 0.03]);
+  assert.equal(kpis.getCell('B4').numFmt, '"€"#,##0.00');
   assert.equal(kpis.getCell('B5').numFmt, '#,##0');
-  assert.equal(kpis.getCell('B6').numFmt, '0.00"%"');
+  assert.equal(kpis.getCell('B6').numFmt, '0.00%');
   assert.equal(kpis.getCell('D4').numFmt, NUMBER_FORMATS.growth);
   assert.deepEqual(
     conditionalFormats(kpis).map((c) => c.ref),
@@ -340,10 +352,13 @@ test('report workbook: every value of every table, typed, with its number format
   // a chart becomes its data: x, one column per series, days in order, gaps left blank
   const chart = sheet(wb, 'Revenue, last 7 days');
   assert.deepEqual(rowValues(chart, 3), ['Day', 'This week', 'Last week']);
-  assert.deepEqual(rowValues(chart, 4), ['2026-11-14', undefined, 19000.5]);
-  assert.deepEqual(rowValues(chart, 5), ['2026-11-15', 20000]);
-  assert.deepEqual(rowValues(chart, 6), ['2026-11-16', 24097.77, 23000]);
-  assert.equal(chart.getCell('B6').numFmt, '#,##0.00');
+  const day = (iso: string) => new Date(`${iso}T00:00:00.000Z`);
+  assert.deepEqual(rowValues(chart, 4), [day('2026-11-14'), undefined, 19000.5]);
+  assert.deepEqual(rowValues(chart, 5), [day('2026-11-15'), 20000]);
+  assert.deepEqual(rowValues(chart, 6), [day('2026-11-16'), 24097.77, 23000]);
+  assert.equal(chart.getCell('A4').numFmt, 'yyyy-mm-dd', 'days are real dates');
+  assert.equal(chart.getCell('A2').value, null, 'nothing touches the chart block: it charts in one click');
+  assert.equal(chart.getCell('B6').numFmt, '"€"#,##0.00');
 });
 
 test('report workbook: incomplete data is said on the Summary sheet', async () => {
@@ -420,6 +435,7 @@ const labels: SalesLineLabels = {
   store: (id) => stores[id],
   product: (id) => products[id],
   businessDay: (soldAt) => soldAt.slice(0, 10),
+  wallClock: wallClockFormatter('Europe/Paris'),
 };
 
 function line(n: number, over: Partial<UpstreamSaleLine> = {}): UpstreamSaleLine {
@@ -537,11 +553,20 @@ test('sales lines XLSX: rows in order with their labels, typed, frozen and filte
   ALL_LINES.forEach((l, i) => {
     const values = rowValues(ws, i + 2);
     while (values.length < 16) values.push(undefined);
-    assert.deepEqual(values, expectedRow(l), `row of line ${l.id}`);
+    // business day and sold at are real dates: a date, and the wall-clock time in Europe/Paris
+    // (the lines' +01:00 is Paris time in November)
+    const expected = expectedRow(l);
+    expected[0] = new Date(`${l.soldAt.slice(0, 10)}T00:00:00.000Z`);
+    expected[1] = new Date(`${l.soldAt.slice(0, 19)}.000Z`);
+    assert.deepEqual(values, expected, `row of line ${l.id}`);
   });
 
   // types and formats
-  for (let c = 1; c <= 12; c++) {
+  assert.equal(ws.getCell('A2').numFmt, 'yyyy-mm-dd');
+  assert.equal(ws.getCell('B2').numFmt, 'yyyy-mm-dd hh:mm:ss');
+  assert.equal(ws.pageSetup.orientation, 'landscape', 'printed landscape');
+  assert.equal(ws.pageSetup.fitToWidth, 1, 'one page wide');
+  for (let c = 3; c <= 12; c++) {
     const cell = ws.getCell(2, c);
     assert.equal(cell.type, ExcelJS.ValueType.String);
     assert.equal(cell.numFmt, '@');
@@ -565,8 +590,8 @@ test('sales lines XLSX: rows in order with their labels, typed, frozen and filte
   });
   assert.equal(facts.get('Lines'), ALL_LINES.length);
   assert.equal(facts.get('Business time zone'), 'Europe/Paris');
-  assert.equal(facts.get('Produced at'), META.producedAt);
-  assert.equal(facts.get('From'), '2026-11-10');
+  assert.equal((facts.get('Produced at (UTC)') as Date).toISOString(), META.producedAt);
+  assert.equal((facts.get('From') as Date).toISOString(), '2026-11-10T00:00:00.000Z', 'a real date');
   assert.equal(wb.created.toISOString(), META.producedAt);
 });
 

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import ExcelJS from 'exceljs';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
+import { parseDay } from '../src/lib/calendar.ts';
+import { downloadName } from '../src/services/reports/report-service.ts';
 import { auth, build } from './helpers/app.ts';
 
 let upstream: RunningSampleUpstream;
@@ -88,7 +90,7 @@ test('a daily XLSX: queued, completed, downloaded; its store rows equal the anal
   assert.equal(Number(file.headers['content-length']), done.file.bytes);
   assert.match(
     String(file.headers['content-disposition']),
-    /attachment; filename="salesflow-daily-2026-06-10\.xlsx"/,
+    /attachment; filename="salesflow-daily-2026-06-10-all-stores\.xlsx"/,
   );
   assert.equal(createHash('sha256').update(file.rawPayload).digest('hex'), done.file.sha256);
 
@@ -120,11 +122,35 @@ test('a daily XLSX: queued, completed, downloaded; its store rows equal the anal
   const again = await generate(app, { type: 'daily', format: 'xlsx', date: '2026-06-10' });
   assert.equal(again.jobId, job.jobId);
   assert.equal(again.created, false);
-  // force: a new job, and (same data) a byte-identical file.
+  // force: a new job, produced later: the same figures, its own production time.
   const forced = await generate(app, { type: 'daily', format: 'xlsx', date: '2026-06-10', force: true });
   assert.notEqual(forced.jobId, job.jobId);
   const forcedDone = await waitDone(app, forced.jobId);
-  assert.equal(forcedDone.file.sha256, done.file.sha256, 'deterministic: same data, same bytes');
+  const forcedFile = await app.inject({ url: forced.downloadUrl, headers: auth('viewer') });
+  const forcedWb = new ExcelJS.Workbook();
+  await forcedWb.xlsx.load(forcedFile.rawPayload as unknown as ArrayBuffer);
+  const contents = (book: ExcelJS.Workbook) =>
+    book.worksheets.map((ws) => {
+      const rows: unknown[] = [];
+      ws.eachRow((row) => {
+        if (!String(row.getCell(1).value).startsWith('Produced at')) rows.push(row.values);
+      });
+      return [ws.name, rows];
+    });
+  assert.deepEqual(contents(forcedWb), contents(wb), 'same data, same figures');
+  const producedAt = (book: ExcelJS.Workbook) => {
+    let at: Date | undefined;
+    book.getWorksheet('Summary')?.eachRow((row) => {
+      if (row.getCell(1).value === 'Produced at (UTC)') at = row.getCell(2).value as Date;
+    });
+    return at!;
+  };
+  assert.ok(producedAt(forcedWb) >= producedAt(wb), 'each job says when it was produced');
+  assert.ok(
+    Math.abs(producedAt(wb).getTime() - Date.parse(done.createdAt)) < 2_000,
+    `produced at ${producedAt(wb).toISOString()}: when the job was asked for (${done.createdAt}), not the data time`,
+  );
+  assert.notEqual(forcedDone.file.sha256, undefined);
 
   const list = await app.inject({ url: '/api/v1/reports?limit=10', headers: auth('viewer') });
   assert.equal(list.statusCode, 200);
@@ -283,4 +309,26 @@ test('shared mode: the API enqueues to Redis, a worker renders, the API serves t
   assert.equal(res.json().type, 'urn:salesflow:problem:queue-unavailable');
   assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
   await redis.restart?.();
+});
+
+test('file names carry the type, the period (defaults resolved) and the scope, never "latest"', () => {
+  const today = parseDay('2026-12-03')!;
+  const name = (r: Record<string, unknown>) => downloadName(r as Parameters<typeof downloadName>[0], today);
+  assert.equal(
+    name({ type: 'daily', format: 'pdf', filters: { storeId: ['7'] } }),
+    'salesflow-daily-2026-12-02-store-7.pdf',
+  );
+  assert.equal(
+    name({ type: 'weekly', format: 'xlsx', date: '2026-12-02' }),
+    'salesflow-weekly-2026-W48-all-stores.xlsx',
+  );
+  assert.equal(name({ type: 'monthly', format: 'pdf' }), 'salesflow-monthly-2026-11-all-stores.pdf');
+  assert.equal(
+    name({ type: 'sales_stock', format: 'pdf', filters: { region: ['Île-de-France'], category: ['Tea'] } }),
+    'salesflow-sales-stock-2026-11-03_2026-12-02-region-ile-de-france-category-tea.pdf',
+  );
+  assert.equal(
+    name({ type: 'sales_lines', format: 'csv', from: '2026-11-01', to: '2026-11-30' }),
+    'salesflow-sales-lines-2026-11-01_2026-11-30-all-stores.csv',
+  );
 });

@@ -7,8 +7,7 @@
 import { copyFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { ReportRequestSchema } from '../models/reports.ts';
-import { REPORT_TYPES } from '../services/reports/report-types.ts';
+import { REPORT_TYPES, ReportRequestSchema } from '../models/reports.ts';
 import {
   type CliContext,
   CliError,

@@ -8,13 +8,15 @@
  * not the file): both live in Redis until retention drops them.
  */
 import type { ImportStatus } from '../models/imports.ts';
-import type { ReportJobRequest } from '../services/reports/report-service.ts';
+import type { ReportJobRequest } from '../models/reports.ts';
 import type { JobQueue, JobSpec, ProcessorsFor } from './queue-types.ts';
 
 /** A report to render: its request and the version of the data it was asked over. */
 export interface RenderReportPayload {
   request: ReportJobRequest;
   dataVersion: string;
+  /** ISO: when the job was first asked for, printed as the report's "Produced" (absent in older jobs) */
+  producedAt?: string;
 }
 
 /** Where the file went (an opaque name under EXPORTS_DIR/reports), its size and hash. */

@@ -200,3 +200,24 @@ export function businessDayFormatter(tz: string): (iso: string) => string {
     return label;
   };
 }
+
+/**
+ * The wall-clock time of an ISO instant in `tz`, as epoch ms read as UTC (what a spreadsheet date
+ * shows); NaN when the text is not a date. Offsets are looked up once per quarter hour of time (no
+ * zone changes its offset within one), so a million lines cost a few thousand lookups.
+ */
+export function wallClockFormatter(tz: string): (iso: string) => number {
+  const offsets = new Map<number, number>();
+  return (iso) => {
+    const t = Date.parse(iso);
+    if (!Number.isFinite(t)) return Number.NaN;
+    const quarter = Math.floor(t / 900_000);
+    let offset = offsets.get(quarter);
+    if (offset === undefined) {
+      offset = localParts(quarter * 900_000, tz).offset;
+      if (offsets.size > 100_000) offsets.clear();
+      offsets.set(quarter, offset);
+    }
+    return t + offset * 60_000;
+  };
+}

@@ -1,9 +1,20 @@
 /** Query and answer schemas of the analytics and sync endpoints. */
 import { z } from 'zod';
 import { parseDay } from '../lib/calendar.ts';
-import { DIMENSIONS } from '../services/analytics/aggregate-fns.ts';
 import { BusinessDay } from './business-day.ts';
 import { repeatable } from './catalog.ts';
+
+/** What sales can be grouped by: store and product attributes, and time buckets. */
+export const DIMENSIONS = [
+  'store',
+  'region',
+  'category',
+  'brand',
+  'product',
+  'day',
+  'week',
+  'month',
+] as const;
 
 export const MAX_WINDOW_DAYS = 1096; // three years, one of them leap
 export const COMPARE_MODES = [
@@ -13,7 +24,7 @@ export const COMPARE_MODES = [
   'rolling_7d',
   'same_weekday_4w',
 ] as const;
-export const SALES_SORTS = ['revenue', 'units', 'orders', 'profit', 'growth'] as const;
+export const SALES_SORTS = ['revenue', 'units', 'orders', 'profit', 'growth', 'key'] as const;
 
 const day = BusinessDay;
 
@@ -55,7 +66,14 @@ export const SalesQuery = z
     category: nameList.describe('only these categories (repeatable)'),
     brand: nameList.describe('only these brands (repeatable)'),
     productId: idList.describe('only these products (repeatable)'),
-    sort: z.enum(SALES_SORTS).default('revenue').describe('descending; ties by key'),
+    sort: z
+      .enum(SALES_SORTS)
+      .optional()
+      .describe(
+        'revenue, units, orders, profit, growth: descending, ties by key; key: by the group keys ascending, ' +
+          'time first (days, weeks, months in time order). Default: key when grouped by day, week or month, ' +
+          'else revenue',
+      ),
     limit: z.coerce.number().int().min(1).max(5000).default(50),
   })
   .superRefine(windowChecks);
@@ -94,6 +112,7 @@ const Meta = z
       ),
     cached: z.boolean(),
     computeMs: z.number(),
+    currency: z.string().describe('ISO 4217 code of every money figure of the answer (CURRENCY)'),
   })
   .meta({ id: 'AnalyticsMeta' });
 
@@ -126,10 +145,20 @@ export const SalesAnswer = z
         avgOrderValue: money,
         profit: money,
         marginPct: pct,
-        share: z.number().describe('row revenue / total revenue, 0..1'),
+        sharePct: pct.describe('row revenue / total revenue × 100, a percentage like every *Pct field'),
+        share: z
+          .number()
+          .describe('row revenue / total revenue as a fraction 0..1 (the same figure as sharePct / 100)'),
         previousRevenue: money.nullable(),
         revenueGrowthPct: pct,
         revenuePerEmployee: money.nullable().optional(),
+        partial: z
+          .boolean()
+          .optional()
+          .describe(
+            'week and month groupings: true when the window cuts this week or month (some of its days are ' +
+              'outside the window), so its figures cover only part of it',
+          ),
       }),
     ),
     totalRows: z.number().int(),
@@ -147,31 +176,61 @@ export const SalesAnswer = z
   .meta({ id: 'SalesAnalytics' });
 export type SalesAnswer = z.output<typeof SalesAnswer>;
 
-export const STOCK_STATUSES = ['out', 'low', 'ok'] as const;
+export const STOCK_STATUSES = ['negative', 'out', 'low', 'ok'] as const;
+export const STOCK_SORTS = ['urgency', 'daysOfCover', 'quantity', 'stockValue'] as const;
+export const DEFAULT_LEAD_TIME_DAYS = 7;
 
 export const StockQuery = z.object({
   storeId: idList.describe('only these stores (repeatable)'),
   category: nameList.describe('only these categories (repeatable)'),
   brand: nameList.describe('only these brands (repeatable)'),
-  status: repeatable(z.enum(STOCK_STATUSES)).describe('out, low, ok (repeatable)'),
-  sort: z.enum(['daysOfCover', 'quantity', 'stockValue']).default('daysOfCover'),
+  status: repeatable(z.enum(STOCK_STATUSES)).describe('negative, out, low, ok (repeatable)'),
+  reorderNow: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true'))
+    .describe('true: only the items to reorder now; false: only the others'),
+  leadTimeDays: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(180)
+    .default(DEFAULT_LEAD_TIME_DAYS)
+    .describe('days a delivery ordered now takes to arrive: what "reorder now" measures cover against'),
+  sort: z
+    .enum(STOCK_SORTS)
+    .default('daysOfCover')
+    .describe(
+      'urgency: items to reorder first, by revenue at stake (descending); daysOfCover: negative stock ' +
+        'first, then the lowest cover, items without sales last; quantity: ascending; stockValue: descending',
+    ),
   limit: z.coerce.number().int().min(1).max(5000).default(100),
 });
 export type StockQuery = z.output<typeof StockQuery>;
 
+const count = (what: string) => z.number().int().describe(what);
+const StockCounts = {
+  storeProducts: count('store × product pairs in the stock book (one product in 3 stores counts 3)'),
+  products: count('distinct products'),
+  units: z.number().describe('units on hand (negative quantities count as 0)'),
+  stockValue: money.describe('Σ max(quantity, 0) × price'),
+  negativeStockCount: count('store × product pairs below zero: oversold, or a data error to check'),
+  outOfStockCount: count('store × product pairs at zero'),
+  lowStockCount: count('store × product pairs above zero, at or under their reorder level'),
+};
+
 export const StockAnswer = z
   .object({
     kpis: z.object({
-      skus: z.number().int(),
-      units: z.number(),
-      stockValue: money,
-      lowStockCount: z.number().int(),
-      outOfStockCount: z.number().int(),
-      urgentReorderCount: z.number().int().describe('items with less than 7 days of cover'),
+      ...StockCounts,
+      reorderNowCount: count('items that sell and whose stock lasts less than the lead time'),
+      revenueAtStake: money.describe('Σ revenue at stake of the items to reorder now'),
+      leadTimeDays: z.number().int(),
     }),
     rows: z.array(
       z.object({
         storeId: z.string(),
+        storeName: z.string(),
         productId: z.string(),
         sku: z.string().nullable(),
         name: z.string(),
@@ -180,21 +239,32 @@ export const StockAnswer = z
         quantity: z.number(),
         reorderLevel: z.number(),
         avgDailyUnits: z.number().describe('units sold over the last 28 days / 28'),
-        daysOfCover: z.number().nullable(),
+        daysOfCover: z
+          .number()
+          .nullable()
+          .describe('quantity / avgDailyUnits; null without sales, and for negative stock'),
         status: z.enum(STOCK_STATUSES),
+        stockValue: money,
+        reorderNow: z.boolean().describe('it sells, and its stock lasts less than the lead time'),
+        revenueAtStake: money.describe(
+          '(avgDailyUnits × lead time − max(quantity, 0)) × price when positive, else 0',
+        ),
       }),
     ),
     totalRows: z.number().int(),
-    byCategory: z.array(
-      z.object({
-        category: z.string(),
-        skus: z.number().int(),
-        units: z.number(),
-        stockValue: money,
-        lowStockCount: z.number().int(),
-        outOfStockCount: z.number().int(),
-      }),
-    ),
+    byCategory: z.array(z.object({ category: z.string(), ...StockCounts })),
+    coverDistribution: z
+      .array(
+        z.object({
+          bucket: z.string(),
+          label: z.string(),
+          storeProducts: z.number().int(),
+          stockValue: money,
+        }),
+      )
+      .describe(
+        'store × product pairs by days of cover, in order: negative, out, then cover ranges, no sales',
+      ),
     meta: Meta,
   })
   .meta({ id: 'StockAnalytics' });
@@ -206,7 +276,8 @@ export const SyncBody = z
     to: day.optional().describe('default: yesterday'),
     force: z.boolean().default(false).describe('re-read every day even when held'),
   })
-  .superRefine(windowChecks);
+  .superRefine(windowChecks)
+  .meta({ examples: [{ force: false }] });
 export type SyncBody = z.output<typeof SyncBody>;
 
 export const SyncReportSchema = z

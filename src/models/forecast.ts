@@ -89,7 +89,8 @@ export const ForecastRequest = z
           message: `history may cover at most ${MAX_HISTORY_DAYS[v.granularity]} days for granularity ${v.granularity}`,
         });
     }
-  });
+  })
+  .meta({ examples: [{ target: 'revenue', granularity: 'day', horizon: 28, groupBy: 'store', top: 3 }] });
 export type ForecastRequest = z.output<typeof ForecastRequest>;
 
 const Band = z.record(z.string(), z.number()).describe('by level, e.g. {"80": 1200.5, "95": 1100.2}');

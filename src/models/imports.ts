@@ -173,7 +173,11 @@ export const ImportAcceptedSchema = z
   .meta({ id: 'ImportAccepted' });
 
 export const ImportIdParams = z.object({
-  importId: z.string().regex(IMPORT_ID, 'not an import id'),
+  importId: z
+    .string()
+    .regex(IMPORT_ID, 'not an import id')
+    .meta({ examples: ['imp-4fJq2Lx9Tb7Kc0Wm3Ys8'] })
+    .describe('`importId` of the answer of POST /excel/upload'),
 });
 
 export const TemplateQuery = z.object({ kind: z.enum(IMPORT_KINDS).default('products') });
@@ -182,8 +186,8 @@ export const TemplateQuery = z.object({ kind: z.enum(IMPORT_KINDS).default('prod
 export const UploadBodyDoc = z
   .object({
     file: z.string().describe('the .xlsx or .csv file (one); binary'),
-    kind: optionFields.kind.optional(),
-    mode: optionFields.mode.optional(),
+    kind: optionFields.kind.optional().meta({ examples: ['products'] }),
+    mode: optionFields.mode.optional().meta({ examples: ['dry_run'] }),
     onError: optionFields.onError.optional(),
     sheet: optionFields.sheet.optional(),
     chunkSize: optionFields.chunkSize.optional(),

@@ -1,9 +1,11 @@
 /** Report requests, jobs and files. */
 import { z } from 'zod';
 import { parseDay } from '../lib/calendar.ts';
-import { REPORT_FORMATS, REPORT_TYPES } from '../services/reports/report-types.ts';
 import { MAX_WINDOW_DAYS } from './analytics.ts';
 import { BusinessDay } from './business-day.ts';
+
+export const REPORT_TYPES = ['daily', 'weekly', 'monthly', 'sales_stock', 'sales_lines'] as const;
+export const REPORT_FORMATS = ['pdf', 'xlsx', 'csv'] as const;
 
 const day = BusinessDay;
 const ids = z.array(z.string().min(1).max(200)).min(1).max(500);
@@ -26,6 +28,15 @@ export const ReportRequestSchema = z
     from: day.optional().describe('sales_stock, sales_lines: first day (default 30 days before `to`)'),
     to: day.optional().describe('sales_stock, sales_lines: last day (default yesterday)'),
     filters: ReportFiltersSchema.optional(),
+    top: z
+      .number()
+      .int()
+      .min(1)
+      .max(500)
+      .optional()
+      .describe(
+        'rows of the long lists (products, brands, reorder) in a PDF; default 50; a workbook has them all',
+      ),
     force: z.boolean().default(false).describe('make a new file even when one exists for the same data'),
   })
   .superRefine((v, ctx) => {
@@ -49,8 +60,11 @@ export const ReportRequestSchema = z
         message: `${v.type} reports take \`date\``,
       });
     }
-  });
+  })
+  .meta({ examples: [{ type: 'daily', format: 'pdf' }] });
 export type ReportRequestBody = z.output<typeof ReportRequestSchema>;
+/** What a report job is asked for: the request without `force`. */
+export type ReportJobRequest = Omit<ReportRequestBody, 'force'>;
 
 export const JobStateSchema = z.enum(['queued', 'active', 'completed', 'failed']);
 
@@ -92,7 +106,11 @@ export const ReportAccepted = z
   .meta({ id: 'ReportAccepted' });
 
 export const JobIdParams = z.object({
-  jobId: z.string().regex(/^rep-[A-Za-z0-9_-]{8,80}$/, 'not a report job id'),
+  jobId: z
+    .string()
+    .regex(/^rep-[A-Za-z0-9_-]{8,80}$/, 'not a report job id')
+    .meta({ examples: ['rep-Wn3q0tXh2mZ8bK1cY7dLfA9e'] })
+    .describe('`jobId` of the answer of POST /reports/generate'),
 });
 
 export const DownloadQuery = z.object({
@@ -108,7 +126,9 @@ export const DownloadByNameQuery = z.object({
   file: z
     .string()
     .max(120)
-    .regex(/^rep-[A-Za-z0-9_-]{8,80}\.(pdf|xlsx|csv)$/, 'not a file name this service produced'),
+    .regex(/^rep-[A-Za-z0-9_-]{8,80}\.(pdf|xlsx|csv)$/, 'not a file name this service produced')
+    .meta({ examples: ['rep-Wn3q0tXh2mZ8bK1cY7dLfA9e.pdf'] })
+    .describe('`file.name` of a completed job status'),
 });
 
 export const ReportListQuery = z.object({

@@ -57,10 +57,32 @@ function removeUnreferencedInputSchemas(doc: Json): Json {
   return doc;
 }
 
+const SAFE_INT_BOUND = Number.MAX_SAFE_INTEGER;
+
+/**
+ * What the JSON Schema writer adds that an OpenAPI 3.1 document does without: zod writes ±2^53−1 as
+ * the bounds of every `.int()` (Swagger UI then shows the maximum as every integer's example), and
+ * each component carries `$schema` and a fragment `$id` (not a valid `$id` in JSON Schema 2020-12).
+ */
+function tidySchemas(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) tidySchemas(item);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const o = node as Json;
+  if (o.maximum === SAFE_INT_BOUND) delete o.maximum;
+  if (o.minimum === -SAFE_INT_BOUND) delete o.minimum;
+  if (typeof o.$schema === 'string') delete o.$schema;
+  if (typeof o.$id === 'string' && o.$id.startsWith('#')) delete o.$id;
+  for (const value of Object.values(o)) tidySchemas(value);
+}
+
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
-      openapi: '3.0.3',
+      // 3.1: its schemas are JSON Schema 2020-12, where zod's `type: ["number", "null"]` is legal
+      openapi: '3.1.0',
       info: {
         title: 'SalesFlow Analytics API',
         version: API_VERSION,
@@ -93,7 +115,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       const routeConfig = input.route.config as { role?: string; multipartBody?: z.ZodObject } | undefined;
       const role = routeConfig?.role;
       if (routeConfig?.multipartBody) {
-        const body = z.toJSONSchema(routeConfig.multipartBody, { target: 'openapi-3.0' }) as Json;
+        const body = z.toJSONSchema(routeConfig.multipartBody, { target: 'draft-2020-12' }) as Json;
         const properties = body.properties as Record<string, Json>;
         if (properties.file) properties.file = { ...properties.file, type: 'string', format: 'binary' };
         delete body.$schema;
@@ -115,7 +137,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       }
       return out;
     },
-    transformObject: (input) => removeUnreferencedInputSchemas(jsonSchemaTransformObject(input) as Json),
+    transformObject: (input) => {
+      const doc = removeUnreferencedInputSchemas(jsonSchemaTransformObject(input) as Json);
+      tidySchemas(doc);
+      return doc;
+    },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>

@@ -6,18 +6,10 @@
  * lookup), per-day rollups by store and by product are computed once per decoded partition, and
  * distinct orders are counted from the cheapest exact source (cells, per-store counts, or baskets).
  */
+import { DIMENSIONS } from '../../models/analytics.ts';
 import type { PartitionData } from './partition.ts';
 
-export const DIMENSIONS = [
-  'store',
-  'region',
-  'category',
-  'brand',
-  'product',
-  'day',
-  'week',
-  'month',
-] as const;
+export { DIMENSIONS };
 export type Dim = (typeof DIMENSIONS)[number];
 export const TIME_DIMS: readonly Dim[] = ['day', 'week', 'month'];
 const STORE_DIMS: readonly Dim[] = ['store', 'region'];

@@ -59,21 +59,71 @@ export function revenuePerEmployee(revenueScaled: number, employees: number): nu
   return employees > 0 ? revenueScaled / MONEY_SCALE / employees : null;
 }
 
-export type StockStatus = 'out' | 'low' | 'ok';
+export type StockStatus = 'negative' | 'out' | 'low' | 'ok';
 
+/**
+ * negative: below zero, which no shelf can hold (sold before it was booked in, or a data error):
+ * flagged on its own so it is checked, never hidden among the out-of-stock items.
+ */
 export function stockStatus(quantity: number, reorderLevel: number): StockStatus {
-  if (quantity <= 0) return 'out';
+  if (quantity < 0) return 'negative';
+  if (quantity === 0) return 'out';
   if (quantity <= reorderLevel) return 'low';
   return 'ok';
 }
 
-/** quantity / average daily units; null without sales (negative when the books are behind). */
+/** quantity / average daily units; null without sales, and for negative stock (see stockStatus). */
 export function daysOfCover(quantity: number, avgDailyUnits: number): number | null {
-  if (avgDailyUnits <= 0) return null;
+  if (avgDailyUnits <= 0 || quantity < 0) return null;
   return quantity / avgDailyUnits;
 }
 
 /** Σ max(quantity, 0) × price, for one item; scaled. */
 export function stockValueScaled(quantity: number, price: number): number {
   return Math.round(Math.max(quantity, 0) * price * MONEY_SCALE);
+}
+
+/**
+ * Reorder now: the item sells, and what is on the shelf (negative counts as none) lasts less than
+ * the lead time of a new delivery.
+ */
+export function needsReorder(quantity: number, avgDailyUnits: number, leadTimeDays: number): boolean {
+  return avgDailyUnits > 0 && Math.max(quantity, 0) < avgDailyUnits * leadTimeDays;
+}
+
+/**
+ * Revenue at stake until a delivery ordered now arrives: the units the lead time's sales need beyond
+ * the stock on hand, at the product's price; scaled. What ranks the reorder list: it weighs how soon
+ * the shelf is empty (cover against lead time) by what the item sells for.
+ */
+export function revenueAtStakeScaled(
+  quantity: number,
+  avgDailyUnits: number,
+  price: number,
+  leadTimeDays: number,
+): number {
+  const short = avgDailyUnits * leadTimeDays - Math.max(quantity, 0);
+  return short > 0 ? Math.round(short * price * MONEY_SCALE) : 0;
+}
+
+/** The days-of-cover buckets of the cover distribution, in order (null cover has buckets of its own). */
+export const COVER_BUCKETS = [
+  { key: 'negative', label: 'Negative' },
+  { key: 'out', label: 'Out of stock' },
+  { key: 'lt7', label: '< 7 days', max: 7 },
+  { key: '7to14', label: '7–14 days', max: 14 },
+  { key: '14to28', label: '14–28 days', max: 28 },
+  { key: '28to56', label: '28–56 days', max: 56 },
+  { key: 'ge56', label: '≥ 56 days', max: Number.POSITIVE_INFINITY },
+  { key: 'noSales', label: 'No sales' },
+] as const;
+export type CoverBucket = (typeof COVER_BUCKETS)[number]['key'];
+
+/** The cover bucket of an item. */
+export function coverBucket(quantity: number, cover: number | null): CoverBucket {
+  if (quantity < 0) return 'negative';
+  if (quantity === 0) return 'out';
+  if (cover === null) return 'noSales';
+  for (const b of COVER_BUCKETS) if ('max' in b && cover < b.max) return b.key;
+  return 'ge56';
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Cache } from '../../clients/cache/cache-types.ts';
 import type { Config } from '../../config.ts';
-import { formatDay, isoWeekKey, monthKey, parseDay, shiftYears } from '../../lib/calendar.ts';
+import { formatDay } from '../../lib/calendar.ts';
 import type { SalesAnswer, SalesQuery } from '../../models/analytics.ts';
 import { cachedAnswer, elapsedMs, resultKey } from '../result-cache.ts';
 import {
@@ -30,15 +30,17 @@ import {
   share,
 } from './kpi-fns.ts';
 import type { HeldDay, PartitionStore } from './partition-store.ts';
+import { comparisonFor, range, resolveWindow, timeBuckets, timeKeyOf } from './sales-window-fns.ts';
+
+export { resolveWindow };
 
 export interface SalesAnalyticsDeps {
   partitions: PartitionStore;
   catalog: CatalogSnapshotService;
   cache: Cache;
-  config: Pick<Config, 'analytics'>;
+  config: Pick<Config, 'analytics' | 'display'>;
 }
 
-type CompareMode = SalesQuery['compare'];
 export type SalesFilters = Partial<
   Pick<SalesQuery, 'storeId' | 'region' | 'category' | 'brand' | 'productId'>
 >;
@@ -52,60 +54,6 @@ export interface DailySeries {
   /** the group's revenue over the window (scaled), which orders the groups */
   revenueScaled: number;
 }
-
-/** A comparison: windows of earlier days, each mapped onto the current period's days. */
-interface Comparison {
-  mode: CompareMode;
-  from: number;
-  to: number;
-  /** each shift maps a current day d to the comparison day shift(d) */
-  shifts: ((d: number) => number)[];
-  /** rolling_7d: a baseline window, not a mapping */
-  baseline?: number[];
-}
-
-export function resolveWindow(
-  query: Pick<SalesQuery, 'from' | 'to'>,
-  today: number,
-): { from: number; to: number } {
-  const to = query.to
-    ? parseDay(query.to)!
-    : query.from
-      ? Math.min(parseDay(query.from)! + 29, today - 1)
-      : today - 1;
-  const from = query.from ? parseDay(query.from)! : to - 29;
-  return { from, to: Math.max(from, to) };
-}
-
-export function comparisonFor(mode: CompareMode, from: number, to: number): Comparison | null {
-  const days = to - from + 1;
-  switch (mode) {
-    case 'none':
-      return null;
-    case 'previous_period':
-      return { mode, from: from - days, to: to - days, shifts: [(d) => d - days] };
-    case 'previous_year':
-      return { mode, from: shiftYears(from, -1), to: shiftYears(to, -1), shifts: [(d) => shiftYears(d, -1)] };
-    case 'same_weekday_4w':
-      return { mode, from: from - 28, to: to - 7, shifts: [7, 14, 21, 28].map((k) => (d: number) => d - k) };
-    case 'rolling_7d': {
-      const baseline = Array.from({ length: 7 }, (_, i) => from - 7 + i);
-      return { mode, from: from - 7, to: from - 1, shifts: [], baseline };
-    }
-  }
-}
-
-function range(from: number, to: number): number[] {
-  const out: number[] = [];
-  for (let d = from; d <= to; d++) out.push(d);
-  return out;
-}
-
-const timeKeyOf: Record<string, (d: number) => string> = {
-  day: formatDay,
-  week: isoWeekKey,
-  month: monthKey,
-};
 
 export function salesAnalyticsServiceFactory({ partitions, catalog, cache, config }: SalesAnalyticsDeps) {
   function masks(
@@ -281,7 +229,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
     const { byDay, attrs, dataVersion } = await loadDays([...needed]);
     const key = resultKey(
       'analytics:sales:v1',
-      { ...query, from: formatDay(from), to: formatDay(to) },
+      { ...query, from: formatDay(from), to: formatDay(to), currency: config.display.currency },
       dataVersion,
     );
     const cached = await cachedAnswer<SalesAnswer>(cache, key, started);
@@ -291,22 +239,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
     const timeDims = spec.dims.filter((d) => TIME_DIMS.includes(d));
 
     // Time buckets of the period, in order (e.g. the ISO weeks it touches).
-    const buckets: Partial<Record<Dim, { keys: string[]; index: Map<string, number>; days: number[] }>> = {};
-    for (const dim of timeDims) {
-      const b = { keys: [] as string[], index: new Map<string, number>(), days: [] as number[] };
-      for (const d of periodDays) {
-        const key = timeKeyOf[dim]!(d);
-        let i = b.index.get(key);
-        if (i === undefined) {
-          i = b.keys.length;
-          b.index.set(key, i);
-          b.keys.push(key);
-          b.days.push(0);
-        }
-        b.days[i]!++;
-      }
-      buckets[dim] = b;
-    }
+    const buckets = timeBuckets(periodDays, timeDims);
     const timeCardinality = Object.fromEntries(timeDims.map((d) => [d, buckets[d]!.keys.length]));
     const input = (day: number, mappedTo: number): DayInput => ({
       view: byDay.get(day)!.view,
@@ -437,25 +370,35 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
     });
 
     const growthOf = (r: (typeof rows)[number]) => growthPct(r.revenue, r.prevRevenue);
-    const sortValue: Record<SalesQuery['sort'], (r: (typeof rows)[number]) => number> = {
+    const sortValue: Record<
+      Exclude<NonNullable<SalesQuery['sort']>, 'key'>,
+      (r: (typeof rows)[number]) => number
+    > = {
       revenue: (r) => r.revenue,
       units: (r) => r.units,
       orders: (r) => r.orders,
       profit: (r) => r.revenue - r.cost,
       growth: (r) => growthOf(r) ?? Number.NEGATIVE_INFINITY,
     };
-    const keyText = (key: number[]) => spec.dims.map((dim, i) => keyValue(dim, key[i]!)).join('\u0000');
+    // the key order puts time first: sort=key lists a time grouping in time order
+    const keyOrder = spec.dims
+      .map((dim, i) => ({ i, time: TIME_DIMS.includes(dim) }))
+      .sort((a, b) => Number(b.time) - Number(a.time))
+      .map(({ i }) => i);
+    const keyText = (key: number[]) => keyOrder.map((i) => keyValue(spec.dims[i]!, key[i]!)).join('\u0000');
     const keyValue = (dim: Dim, k: number): string =>
       TIME_DIMS.includes(dim) ? buckets[dim]!.keys[k]! : keyValueOf(dim as SeriesDim, k, attrs);
     const labelValue = (dim: Dim, k: number): string =>
       TIME_DIMS.includes(dim) ? keyValue(dim, k) : labelOf(dim as SeriesDim, k, attrs);
-    const by = sortValue[query.sort];
+    const sort = query.sort ?? (timeDims.length > 0 ? 'key' : 'revenue');
+    const by = sort === 'key' ? () => 0 : sortValue[sort];
     const keyTexts = new Map(rows.map((r) => [r, keyText(r.key)]));
     rows.sort(
       (x, y) =>
         by(y) - by(x) ||
         (keyTexts.get(x)! < keyTexts.get(y)! ? -1 : keyTexts.get(x)! > keyTexts.get(y)! ? 1 : 0),
     );
+    const cut = spec.dims.flatMap((dim, i) => (dim === 'week' || dim === 'month' ? [{ dim, i }] : []));
 
     const storeDim = spec.dims.indexOf('store');
     const answerRows = rows.slice(0, query.limit).map((r) => {
@@ -475,9 +418,11 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
         avgOrderValue: roundMoney(avgOrderValue(r.revenue, r.orders)),
         profit: scaledToCents(r.revenue - r.cost),
         marginPct: roundPct(marginPct(r.revenue, r.cost)),
+        sharePct: roundPct(share(r.revenue, totals.revenue) * 100),
         share: Math.round(share(r.revenue, totals.revenue) * 1e6) / 1e6,
         previousRevenue: r.prevRevenue === null ? null : scaledToCents(r.prevRevenue),
         revenueGrowthPct: roundPct(growthOf(r)),
+        ...(cut.length > 0 ? { partial: cut.some(({ dim, i }) => buckets[dim]!.partial[r.key[i]!]!) } : {}),
         ...(storeDim >= 0
           ? {
               revenuePerEmployee: (() => {
@@ -526,6 +471,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
         stale,
         cached: false,
         computeMs: elapsedMs(started),
+        currency: config.display.currency,
       },
     };
     await cache.set(key, answer, { ttlMs: config.analytics.resultCacheTtlMs }).catch(() => {});

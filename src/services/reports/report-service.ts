@@ -19,21 +19,15 @@ import {
   PermanentJobError,
   QueueUnavailableError,
 } from '../../jobs/queue-types.ts';
-import {
-  businessDayFormatter,
-  dayStartUtc,
-  formatDay,
-  parseDay,
-  shiftYears,
-  weekday,
-} from '../../lib/calendar.ts';
-import type { ReportRequestBody } from '../../models/reports.ts';
+import { businessDayFormatter, dayStartUtc, formatDay, wallClockFormatter } from '../../lib/calendar.ts';
+import type { ReportJobRequest, ReportRequestBody } from '../../models/reports.ts';
 import type { CatalogSnapshot, CatalogSnapshotService } from '../analytics/catalog-snapshot.ts';
 import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
 import { stableJson } from '../result-cache.ts';
 import { isOrphanPart, partPathFor } from './part-files.ts';
 import type { RenderPool } from './render-pool.ts';
 import type { ReportBuilders } from './report-builders.ts';
+import { downloadName, reportDays } from './report-names.ts';
 import type { ReportFormat } from './report-types.ts';
 import { type SalesLineLabels, writeSalesLinesCsv, writeSalesLinesXlsx } from './xlsx/sales-lines.ts';
 
@@ -45,7 +39,8 @@ export const CONTENT_TYPES: Record<ReportFormat, string> = {
 };
 const FILE_NAME = /^rep-[A-Za-z0-9_-]{8,80}\.(pdf|xlsx|csv)$/;
 
-export type ReportJobRequest = Omit<ReportRequestBody, 'force'>;
+export type { ReportJobRequest };
+export { downloadName, reportDays };
 
 export interface ReportServiceDeps {
   jobs: AppJobQueue;
@@ -58,32 +53,6 @@ export interface ReportServiceDeps {
   today: () => number;
   config: Pick<Config, 'reports' | 'businessTz'>;
   logger: FastifyBaseLogger;
-}
-
-/** The business days a report reads, for its data version (what makes two requests the same). */
-export function reportDays(request: ReportJobRequest, today: number): { from: number; to: number } {
-  const ref = request.date ? parseDay(request.date)! : today - 1;
-  switch (request.type) {
-    case 'daily':
-      return { from: ref - 35, to: ref }; // the 30-day chart's lead-in and the 4 weeks of comparison
-    case 'weekly': {
-      const monday = ref - ((weekday(ref) + 6) % 7) - 7;
-      return { from: monday - 14, to: monday + 6 };
-    }
-    case 'monthly': {
-      const d = new Date(ref * 86_400_000);
-      const first = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1) / 86_400_000;
-      return {
-        from: shiftYears(first, -1) - 6,
-        to: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 0) / 86_400_000,
-      };
-    }
-    default: {
-      const to = request.to ? parseDay(request.to)! : today - 1;
-      const from = request.from ? parseDay(request.from)! : to - 29;
-      return { from: request.type === 'sales_stock' ? from - (to - from + 1) : from, to };
-    }
-  }
 }
 
 export function reportServiceFactory(deps: ReportServiceDeps) {
@@ -176,7 +145,7 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
           title: 'Sales lines',
           from,
           to,
-          producedAt: new Date(dayStartUtc(days.to + 1, tz)).toISOString(),
+          producedAt: payload.producedAt ?? new Date(dayStartUtc(days.to + 1, tz)).toISOString(),
           businessTz: tz,
         };
         try {
@@ -194,6 +163,8 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
           from: request.from,
           to: request.to,
           filters: request.filters,
+          top: request.top,
+          producedAt: payload.producedAt,
         });
         await ctx?.updateProgress(60);
         const bytes = await deps.renderer.render(request.format === 'pdf' ? 'pdf' : 'xlsx', doc);
@@ -242,7 +213,8 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
         const { job, created } = await jobs.enqueue(
           QUEUE,
           'render',
-          { request, dataVersion },
+          // the time of asking is part of the job: a retry or a re-render prints the same "Produced"
+          { request, dataVersion, producedAt: new Date().toISOString() },
           { jobId, attempts: 3, backoffMs: 2_000 },
         );
         return {
@@ -263,10 +235,10 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
       await mkdir(dir, { recursive: true });
       const path = join(dir, `sync-${randomUUID()}.${request.format}`);
       try {
-        await render({ request, dataVersion: '' }, path);
+        await render({ request, dataVersion: '', producedAt: new Date().toISOString() }, path);
         return {
           bytes: await readFile(path),
-          name: downloadName(request),
+          name: downloadName(request, deps.today()),
           contentType: CONTENT_TYPES[request.format],
         };
       } finally {
@@ -310,7 +282,7 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
           `Report ${jobId} is ${job.state}; see its status.`,
         );
       }
-      return this.fileByName(job.result.file, downloadName(job.payload.request));
+      return this.fileByName(job.result.file, downloadName(job.payload.request, deps.today()));
     },
 
     /** A file this service produced, by its opaque name; anything else is refused. */
@@ -372,13 +344,8 @@ export function salesLineLabels(snapshot: CatalogSnapshot, tz: string): SalesLin
       return p ? { sku: p.sku, name: p.name, category: p.category, brand: p.brand } : undefined;
     },
     businessDay: businessDayFormatter(tz),
+    wallClock: wallClockFormatter(tz),
   };
-}
-
-function downloadName(request: ReportJobRequest): string {
-  const period =
-    request.date ?? (request.from && request.to ? `${request.from}_${request.to}` : (request.to ?? 'latest'));
-  return `salesflow-${request.type.replace('_', '-')}-${period}.${request.format}`;
 }
 
 export type ReportService = ReturnType<typeof reportServiceFactory>;

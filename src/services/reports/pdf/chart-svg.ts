@@ -204,7 +204,7 @@ function barLabels(categories: string[], width: number): { angle: number; size: 
 function barSpec(section: ChartSection, values: Datum[], style: ChartStyle): TopLevelSpec {
   const scales = seriesScales(section, 'square');
   const categories = [...new Set(values.map((v) => v.x))];
-  const ordered = categories.every((x) => ORDERED_X.test(x));
+  const ordered = section.keepOrder === true || categories.every((x) => ORDERED_X.test(x));
   const labels = barLabels(categories, style.width);
   const multi = section.series.length > 1;
   return {

@@ -29,9 +29,9 @@ import { chartSvg } from './chart-svg.ts';
 import { FONT, FONT_FILES, textWidth } from './fonts.ts';
 import {
   decimalsOf,
-  formatCell,
-  formatGrowth,
+  type Formatter,
   formatTimestamp,
+  formatterFor,
   isNumericType,
   MUTED_COLOR,
   NBSP,
@@ -73,17 +73,29 @@ interface TableWidths {
   natural: number;
 }
 
-function measureTable(section: TableSection): TableWidths {
+/** The rows the PDF shows: a long list only its first `pdfRows`. */
+function shownRows(section: TableSection): TableSection['rows'] {
+  return section.pdfRows === undefined ? section.rows : section.rows.slice(0, section.pdfRows);
+}
+
+/** A column's header: money columns say their currency, e.g. "Revenue (€)". */
+function columnTitle(col: Column, fmt: Formatter): string {
+  return col.type === 'money' ? `${col.title}${NBSP}(${fmt.symbol})` : col.title;
+}
+
+function measureTable(section: TableSection, fmt: Formatter): TableWidths {
   const size = tableFontSize(section);
-  const rows = section.totals ? [...section.rows, section.totals] : section.rows;
+  const rows = section.totals ? [...shownRows(section), section.totals] : shownRows(section);
   const widths = { min: 0, natural: 0 };
   for (const col of section.columns) {
     const numeric = isNumericType(col.type);
     const decimals = decimalsOf(rows.map((r) => r[col.key] ?? null));
-    let min = longestWord(col.title, size, true);
-    let natural = textWidth(col.title, size, true);
+    const title = columnTitle(col, fmt);
+    // headers are not wrapped: "Previous week" or "Product id" over two lines makes the header tall
+    let min = textWidth(title, size, true);
+    let natural = textWidth(title, size, true);
     for (const row of rows) {
-      const text = formatCell(row[col.key] ?? null, col.type, decimals).text;
+      const text = fmt.cell(row[col.key] ?? null, col.type, decimals).text;
       const full = textWidth(text, size, row === section.totals);
       min = Math.max(min, numeric ? full : Math.min(longestWord(text, size, false), 60));
       natural = Math.max(natural, full);
@@ -99,9 +111,9 @@ function tableFontSize(section: TableSection): number {
 }
 
 /** One orientation for the whole report: landscape only when a table would not fit upright. */
-function chooseOrientation(doc: ReportDocument): Orientation {
+function chooseOrientation(doc: ReportDocument, fmt: Formatter): Orientation {
   const tooWide = doc.sections.some(
-    (s) => s.kind === 'table' && measureTable(s).min > contentWidth('portrait'),
+    (s) => s.kind === 'table' && measureTable(s, fmt).min > contentWidth('portrait'),
   );
   return tooWide ? 'landscape' : 'portrait';
 }
@@ -244,11 +256,18 @@ function cardsPerRow(count: number, width: number): number {
   return Math.min(most, 3);
 }
 
-function kpiCard(item: KpiItem, against: string[]): TableCell {
-  const value = formatCell(item.value, item.type);
+/** A headline figure: money with its currency symbol. */
+function kpiValue(value: KpiItem['value'], type: KpiItem['type'], fmt: Formatter) {
+  return type === 'money' && typeof value === 'number'
+    ? { text: fmt.currency(value) }
+    : fmt.cell(value, type);
+}
+
+function kpiCard(item: KpiItem, against: string[], fmt: Formatter): TableCell {
+  const value = kpiValue(item.value, item.type, fmt);
   const comparisons: Content[] = against.map((label, i) => {
-    const growth = formatGrowth(item.growth[i] ?? null);
-    const previous = formatCell(item.previous[i] ?? null, item.type);
+    const growth = fmt.growth(item.growth[i] ?? null, item.changeUnit);
+    const previous = kpiValue(item.previous[i] ?? null, item.type, fmt);
     return {
       margin: [0, 5, 0, 0],
       columns: [
@@ -283,14 +302,16 @@ function kpiCard(item: KpiItem, against: string[]): TableCell {
   };
 }
 
-function kpiSection(section: KpiSection, width: number): Content {
+function kpiSection(section: KpiSection, width: number, fmt: Formatter): Content {
   if (section.items.length === 0) {
     return { unbreakable: true, stack: [sectionTitle(section.title), emptyNote('No figures.')] };
   }
   const perRow = cardsPerRow(section.items.length, width);
   const body: TableCell[][] = [];
   for (let i = 0; i < section.items.length; i += perRow) {
-    const row: TableCell[] = section.items.slice(i, i + perRow).map((item) => kpiCard(item, section.against));
+    const row: TableCell[] = section.items
+      .slice(i, i + perRow)
+      .map((item) => kpiCard(item, section.against, fmt));
     while (row.length < perRow) row.push({ text: '' });
     body.push(row);
   }
@@ -325,11 +346,11 @@ function emptyNote(text: string) {
  * Text columns share the slack; a short code column (an id) keeps its natural width. A table much
  * narrower than the page is not stretched: a label a page-width away from its figure is hard to read.
  */
-function columnWidths(section: TableSection, width: number): ('*' | 'auto')[] {
-  if (measureTable(section).natural <= width * 0.55) return section.columns.map(() => 'auto');
+function columnWidths(section: TableSection, width: number, fmt: Formatter): ('*' | 'auto')[] {
+  if (measureTable(section, fmt).natural <= width * 0.55) return section.columns.map(() => 'auto');
   const textual = section.columns.map((c) => {
     if (isNumericType(c.type)) return 0;
-    return Math.max(0, ...section.rows.map((r) => String(r[c.key] ?? '').length));
+    return Math.max(0, ...shownRows(section).map((r) => String(r[c.key] ?? '').length));
   });
   const wide = textual.map((chars) => chars > 16);
   if (!wide.some(Boolean)) {
@@ -342,13 +363,13 @@ function columnWidths(section: TableSection, width: number): ('*' | 'auto')[] {
 function bodyCell(
   row: Record<string, CellValue>,
   col: Column,
-  style: { fontSize: number; decimals: number },
+  style: { fontSize: number; decimals: number; fmt: Formatter },
   totals: boolean,
 ): TableCell {
   const value = row[col.key];
   // A totals row leaves out what has no total (a product id): blank, not the dash of a missing figure.
   const shown =
-    value === undefined && totals ? { text: '' } : formatCell(value ?? null, col.type, style.decimals);
+    value === undefined && totals ? { text: '' } : style.fmt.cell(value ?? null, col.type, style.decimals);
   const numeric = isNumericType(col.type);
   return {
     text: shown.text,
@@ -359,8 +380,10 @@ function bodyCell(
   };
 }
 
-function tableSection(section: TableSection, width: number): Content {
+function tableSection(section: TableSection, width: number, fmt: Formatter): Content {
   const cols = section.columns;
+  const rows = shownRows(section);
+  const note = section.pdfRows === undefined ? section.note : (section.pdfNote ?? section.note);
   const fontSize = tableFontSize(section);
   const span = Math.max(cols.length, 1);
   const placeholders = (n: number): TableCell[] => Array.from({ length: n }, () => ({ text: '' }));
@@ -372,27 +395,32 @@ function tableSection(section: TableSection, width: number): Content {
       margin: [-CELL_PADDING_X, 0, -CELL_PADDING_X, 3],
       stack: [
         sectionTitle(section.title),
-        ...(section.note
-          ? [{ text: section.note, italics: true, fontSize: 8, color: MUTED_COLOR, margin: [0, -3, 0, 2] }]
+        ...(note
+          ? [{ text: note, italics: true, fontSize: 8, color: MUTED_COLOR, margin: [0, -3, 0, 2] }]
           : []),
       ] as Content[],
     },
     ...placeholders(span - 1),
   ];
   const headerRow: TableCell[] = cols.map((c) => ({
-    text: c.title,
+    text: columnTitle(c, fmt),
     bold: true,
     color: 'white',
     fontSize,
+    noWrap: true,
     ...(isNumericType(c.type) ? { alignment: 'right' as const } : {}),
   }));
-  const allRows = section.totals ? [...section.rows, section.totals] : section.rows;
-  const styles = cols.map((c) => ({ fontSize, decimals: decimalsOf(allRows.map((r) => r[c.key] ?? null)) }));
+  const allRows = section.totals ? [...rows, section.totals] : rows;
+  const styles = cols.map((c) => ({
+    fontSize,
+    fmt,
+    decimals: decimalsOf(allRows.map((r) => r[c.key] ?? null)),
+  }));
   const cells = (row: Record<string, CellValue>, totals: boolean) =>
     cols.map((c, i) => bodyCell(row, c, styles[i]!, totals));
   const body: TableCell[][] = [titleRow, headerRow];
-  for (const row of section.rows) body.push(cells(row, false));
-  if (section.rows.length === 0) {
+  for (const row of rows) body.push(cells(row, false));
+  if (rows.length === 0) {
     body.push([{ colSpan: span, ...emptyNote('No rows for this period.') }, ...placeholders(span - 1)]);
   }
   const totalsIndex = section.totals ? body.length : -1;
@@ -425,16 +453,17 @@ function tableSection(section: TableSection, width: number): Content {
       headerRows: 2,
       keepWithHeaderRows: 1,
       dontBreakRows: true,
-      widths: columnWidths(section, width),
+      widths: columnWidths(section, width, fmt),
       body,
     },
     layout,
   };
 }
 
-async function chartSection(section: ChartSection, width: number): Promise<Content> {
+async function chartSection(section: ChartSection, width: number, fmt: Formatter): Promise<Content> {
   const height = section.chart === 'line' ? 190 : 220;
-  const svg = await chartSvg(section, { font: FONT, width, height });
+  const yTitle = section.yType === 'money' ? `${section.yTitle} (${fmt.symbol})` : section.yTitle;
+  const svg = await chartSvg({ ...section, yTitle }, { font: FONT, width, height });
   return {
     unbreakable: true,
     stack: [
@@ -444,14 +473,14 @@ async function chartSection(section: ChartSection, width: number): Promise<Conte
   };
 }
 
-async function sectionContent(section: Section, width: number): Promise<Content> {
+async function sectionContent(section: Section, width: number, fmt: Formatter): Promise<Content> {
   switch (section.kind) {
     case 'kpis':
-      return kpiSection(section, width);
+      return kpiSection(section, width, fmt);
     case 'table':
-      return tableSection(section, width);
+      return tableSection(section, width, fmt);
     case 'chart':
-      return chartSection(section, width);
+      return chartSection(section, width, fmt);
   }
 }
 
@@ -480,9 +509,10 @@ function information(doc: ReportDocument): TDocumentInformation {
 }
 
 async function buildDefinition(doc: ReportDocument): Promise<TDocumentDefinitions> {
-  const orientation = chooseOrientation(doc);
+  const fmt = formatterFor({ locale: doc.locale, currency: doc.currency });
+  const orientation = chooseOrientation(doc, fmt);
   const width = contentWidth(orientation);
-  const sections = await Promise.all(doc.sections.map((s) => sectionContent(s, width)));
+  const sections = await Promise.all(doc.sections.map((s) => sectionContent(s, width, fmt)));
   const content: Content[] = [
     { stack: titleBlock(doc), margin: [0, 0, 0, 4] },
     ...sections.map((s): Content => ({ stack: [s], margin: [0, 16, 0, 0] })),

@@ -3,15 +3,17 @@
  * sales-lines export: number formats per cell type, the text shown (for column widths), the
  * formula-injection policy and sheet names.
  *
- * Number formats (Excel codes, the value is stored unchanged, as the document has it):
- * - money `#,##0.00`, int `#,##0`
+ * Number formats (Excel codes):
+ * - money `#,##0.00` with the currency's symbol where the locale puts it (`"€"#,##0.00`,
+ *   `#,##0.00" €"`), int `#,##0`
  * - number `#,##0.###` for values with decimals, `#,##0` for whole ones (Excel would show `12.` with
  *   `#,##0.###`)
- * - pct: the value stays a percentage (43.21) and the format adds the sign: `0.00"%"`, so the cell
- *   equals the figure of the API and the PDF
- * - growth: a percentage too (-4.5), with an arrow and a colour in the format itself so the direction
- *   survives black-and-white printing; the sheet adds a conditional fill on top
- * - share: a fraction (0.4321) in Excel's own percent format `0.00%`
+ * - one percent convention on every sheet: a percentage of the document (pct 43.21, growth -4.5) is
+ *   stored as the fraction it stands for (0.4321, -0.045) in Excel's own percent format `0.00%`, so a
+ *   formula over it computes right; growth adds an arrow and a colour in the format itself so the
+ *   direction survives black-and-white printing, and the sheet adds a conditional fill on top
+ * - points: a change in percentage points stays as it is (-0.34) with ` pt`, arrow and colour
+ * - date: a real date (an Excel serial) shown `yyyy-mm-dd`, so filters and pivot tables group it
  * - text `@`: Excel keeps what a user types into such a cell as text, so editing a cell that holds
  *   `=1+1` does not turn it into a formula
  *
@@ -32,23 +34,50 @@ export const NUMBER_FORMATS = {
   money: '#,##0.00',
   int: '#,##0',
   number: '#,##0.###',
-  pct: '0.00"%"',
+  pct: '0.00%',
   // [Color10] is Excel's dark green: readable on white, unlike [Green]
-  growth: '[Color10]"▲ "0.00"%";[Red]"▼ "0.00"%";0.00"%"',
-  share: '0.00%',
+  growth: '[Color10]"▲ "0.00%;[Red]"▼ "0.00%;0.00%',
+  points: '[Color10]"▲ "0.00" pt";[Red]"▼ "0.00" pt";0.00" pt"',
+  date: 'yyyy-mm-dd',
 } as const satisfies Record<CellType, string>;
+
+/** Formats of time values that are not a document cell type. */
+export const DATE_FORMATS = { month: 'mmm yyyy', dateTime: 'yyyy-mm-dd hh:mm:ss' } as const;
 
 /** The format of a `number` cell holding a whole value. */
 export const WHOLE_NUMBER_FORMAT = NUMBER_FORMATS.int;
 
 export function isNumericType(type: CellType): boolean {
-  return type !== 'text';
+  return type !== 'text' && type !== 'date';
+}
+
+/** The money format with the currency symbol placed as the locale places it. */
+export function moneyFormat(currency: string, locale: string): string {
+  const parts = new Intl.NumberFormat(locale, { style: 'currency', currency }).formatToParts(1);
+  const at = parts.findIndex((p) => p.type === 'currency');
+  if (at < 0) return NUMBER_FORMATS.money;
+  const symbol = parts[at]!.value.replace(/"/g, '');
+  const spaced = /\s/.test(parts[at === 0 ? 1 : at - 1]?.value ?? '');
+  return at === 0
+    ? `"${symbol}${spaced ? ' ' : ''}"${NUMBER_FORMATS.money}`
+    : `${NUMBER_FORMATS.money}"${spaced ? ' ' : ''}${symbol}"`;
 }
 
 /** The number format of one cell: its type's, except whole `number` values (see above). */
 export function numFmtFor(type: CellType, value: CellValue): string {
   if (type === 'number' && typeof value === 'number' && Number.isInteger(value)) return WHOLE_NUMBER_FORMAT;
   return NUMBER_FORMATS[type];
+}
+
+/** The number a cell stores for a document value: percentages become the fractions they stand for. */
+export function storedNumber(type: CellType, value: number): number {
+  return type === 'pct' || type === 'growth' ? Math.round(value * 1e4) / 1e6 : value;
+}
+
+/** An ISO day (YYYY-MM-DD) as the UTC midnight Excel stores it (as a serial), or undefined. */
+export function isoDayToDate(text: string): Date | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
 }
 
 const grouped0 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -71,8 +100,9 @@ export function displayText(value: CellValue, type: CellType): string {
       return `${value.toFixed(2)}%`;
     case 'growth':
       return `${value > 0 ? '▲ ' : value < 0 ? '▼ ' : ''}${Math.abs(value).toFixed(2)}%`;
-    case 'share':
-      return `${(value * 100).toFixed(2)}%`;
+    case 'points':
+      return `${value > 0 ? '▲ ' : value < 0 ? '▼ ' : ''}${Math.abs(value).toFixed(2)} pt`;
+    case 'date':
     case 'text':
       return String(value);
   }

@@ -29,6 +29,15 @@ export interface SalesLineLabels {
   store(id: string): { name: string; region: string } | undefined;
   product(id: string): { sku: string; name: string; category: string; brand: string } | undefined;
   businessDay(soldAt: string): string;
+  /** the wall-clock time of `soldAt` in the business time zone, as epoch ms read as UTC (NaN if unreadable) */
+  wallClock?(soldAt: string): number;
+}
+
+const EXCEL_EPOCH_DAYS = 25_569; // 1970-01-01 as an Excel serial
+
+/** An epoch-ms wall-clock time (or a UTC midnight) as an Excel date serial. */
+function excelSerial(ms: number): number {
+  return EXCEL_EPOCH_DAYS + ms / 86_400_000;
 }
 
 type LineCellType = 'text' | 'number' | 'money';
@@ -120,10 +129,34 @@ function numberTail(value: number | null, style: StyleId): string | undefined {
 
 const SHARED_COLUMN = SALES_LINE_COLUMNS.map((c) => c.repeats);
 
-function rowXml(r: number, v: SalesLineRow, shared: SharedStrings): string {
+/** The business day's cell, made once per day (lines come day after day). */
+let lastDay = '';
+let lastDayTail = '';
+function dayTail(text: string, shared: SharedStrings): string {
+  if (text !== lastDay) {
+    const t = Date.parse(text);
+    // not a date: text, never remembered (a shared string belongs to one workbook)
+    if (!Number.isFinite(t)) return shared.textTail(text);
+    lastDay = text;
+    lastDayTail = numberCellTail(excelSerial(t), Style.date);
+  }
+  return lastDayTail;
+}
+
+/**
+ * Business day and sold-at are real dates (a date, and a date-time in the business time zone), so
+ * filters and pivot tables group them; the CSV keeps them as ISO text.
+ */
+function rowXml(r: number, v: SalesLineRow, shared: SharedStrings, labels: SalesLineLabels): string {
   const rs = String(r);
   let x = '<row r="' + rs + '">';
-  for (let i = 0; i < TEXT_COLUMNS; i++) {
+  x += CELL_OPEN[0] + rs + dayTail(v[0] as string, shared);
+  const sold = labels.wallClock ? labels.wallClock(v[1] as string) : Number.NaN;
+  // to the millisecond: the serial's last digits would be noise, and bytes to compress
+  x += Number.isFinite(sold)
+    ? CELL_OPEN[1] + rs + numberCellTail(Math.round(excelSerial(sold) * 1e8) / 1e8, Style.dateTime)
+    : CELL_OPEN[1] + rs + textCellTail(v[1] as string, Style.text);
+  for (let i = 2; i < TEXT_COLUMNS; i++) {
     const t = v[i] as string;
     if (t !== '')
       x += CELL_OPEN[i] + rs + (SHARED_COLUMN[i] ? shared.textTail(t) : textCellTail(t, Style.text));
@@ -236,7 +269,13 @@ async function writeXlsx(
   const openSheet = async (): Promise<SheetWriter> => {
     const name = sheetNames.length === 0 ? LINES_SHEET : `${LINES_SHEET} (${sheetNames.length + 1})`;
     sheetNames.push(name);
-    const s = xlsx.openSheet({ name, order: sheetNames.length, widths: widths ?? [], frozenRows: 1 });
+    const s = xlsx.openSheet({
+      name,
+      order: sheetNames.length,
+      widths: widths ?? [],
+      frozenRows: 1,
+      printTitleRows: 1,
+    });
     await s.write(HEADER_XML);
     sheetRows = 0;
     return s;
@@ -261,7 +300,7 @@ async function writeXlsx(
         const bytes = new ByteChunks();
         for (let i = start; i < end; i++) {
           sheetRows++;
-          bytes.add(rowXml(sheetRows + 1, values[i]!, shared));
+          bytes.add(rowXml(sheetRows + 1, values[i]!, shared, labels));
         }
         rows += end - start;
         start = end;
@@ -283,19 +322,28 @@ async function writeXlsx(
   }
   await closeSheet(sheet);
 
-  const summary: [string, string | number][] = [
+  // dates as dates: From and To as days, Produced at as a UTC date-time
+  const day = (iso: string) => ({ serial: excelSerial(Date.parse(iso)), style: Style.date });
+  const summary: [string, string | number | { serial: number; style: StyleId }][] = [
     ['Period', `${meta.from} – ${meta.to}`],
-    ['From', meta.from],
-    ['To', meta.to],
+    ['From', day(meta.from)],
+    ['To', day(meta.to)],
     ['Business time zone', meta.businessTz],
-    ['Produced at', meta.producedAt],
+    ['Produced at (UTC)', { serial: excelSerial(Date.parse(meta.producedAt)), style: Style.dateTime }],
     ['Lines', rows],
     ['Sheets', sheetNames.join(', ')],
   ];
   let summaryXml = `<row r="1">${textCell('A1', meta.title, Style.title)}</row>`;
   summary.forEach(([label, value], i) => {
     const r = i + 3;
-    const cell = typeof value === 'number' ? numberCell(`B${r}`, value, Style.int) : textCell(`B${r}`, value);
+    const cell =
+      typeof value === 'number'
+        ? numberCell(`B${r}`, value, Style.int)
+        : typeof value === 'string'
+          ? textCell(`B${r}`, value)
+          : Number.isFinite(value.serial)
+            ? numberCell(`B${r}`, value.serial, value.style)
+            : '';
     summaryXml += `<row r="${r}">${textCell(`A${r}`, label, Style.label)}${cell}</row>`;
   });
   await xlsx.addSheet(
@@ -306,7 +354,7 @@ async function writeXlsx(
         columnWidth('', ['Business time zone']),
         columnWidth(
           '',
-          summary.map(([, v]) => String(v)),
+          summary.map(([, v]) => (typeof v === 'object' ? '2026-01-01 00:00:00' : String(v))),
         ),
       ],
     },

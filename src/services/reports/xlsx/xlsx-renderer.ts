@@ -1,11 +1,13 @@
 /**
  * A report document as an Excel workbook (exceljs): a Summary sheet, then a sheet per section.
  *
- * Every section sheet has the same layout so people and macros find their way: the section title in
- * row 1, its note in row 2, the column headers in row 3 (frozen, repeated on printed pages, with an
- * autofilter over the data rows), the rows, then the totals row (bold, outside the filter so sorting
- * leaves it last). KPI sections become a table (indicator, value, then previous figure and growth per
- * comparison); charts become their data (x, one column per series).
+ * Every section sheet has the same layout so people and macros find their way: a short sheet name,
+ * the section's full title in row 1, its note in row 2, the column headers in row 3 (frozen,
+ * repeated on printed pages, with an autofilter over the data rows), the rows, then the totals row
+ * (bold, outside the filter so sorting leaves it last). KPI sections become a table (indicator,
+ * value, then previous figure and change per comparison); charts become a data sheet named for the
+ * chart, with nothing next to its block (row 2 stays empty): select a cell of it, insert a chart.
+ * Days and months are real dates; long lists have every row (the PDF only the top ones).
  *
  * Cells are typed and formatted as cell-format.ts says; growth cells also get a green / red fill by
  * conditional formatting. The output is byte-for-byte deterministic: dates come from `producedAt`,
@@ -25,11 +27,15 @@ import {
   columnLetter,
   columnWidth,
   createSheetNamer,
+  DATE_FORMATS,
   displayText,
   isNumericType,
+  isoDayToDate,
   MAX_COLUMN_WIDTH,
+  moneyFormat,
   NUMBER_FORMATS,
   numFmtFor,
+  storedNumber,
   textWidth,
   xlsxText,
 } from './cell-format.ts';
@@ -60,7 +66,8 @@ const DOWN_STYLE: Partial<ExcelJS.Style> = {
 
 interface GridCell {
   value: CellValue;
-  type: CellType;
+  /** month: a `YYYY-MM` key, written as the first of the month */
+  type: CellType | 'month';
 }
 
 /** A section flattened to a table: what every section sheet is drawn from. */
@@ -87,19 +94,20 @@ function tableGrid(s: TableSection): Grid {
 function kpiGrid(s: KpiSection): Grid {
   return {
     title: s.title,
-    headers: ['Indicator', 'Value', ...s.against.flatMap((a) => [`Previous (${a})`, `Growth (${a})`])],
+    headers: ['Indicator', 'Value', ...s.against.flatMap((a) => [`Previous (${a})`, `Change (${a})`])],
     rows: s.items.map((item) => [
       { value: item.label, type: 'text' },
       { value: item.value, type: item.type },
       ...s.against.flatMap((_, i): GridCell[] => [
         { value: item.previous[i] ?? null, type: item.type },
-        { value: item.growth[i] ?? null, type: 'growth' },
+        { value: item.growth[i] ?? null, type: item.changeUnit === 'pt' ? 'points' : 'growth' },
       ]),
     ]),
   };
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const ISO_MONTH = /^\d{4}-\d{2}$/;
 
 function chartGrid(s: ChartSection): Grid {
   const xs: string[] = [];
@@ -113,14 +121,16 @@ function chartGrid(s: ChartSection): Grid {
     }
   }
   // series of a temporal chart may each miss days; the union is put back in date order
-  if (xs.every((x) => ISO_DATE.test(x))) xs.sort();
+  const days = xs.every((x) => ISO_DATE.test(x));
+  const months = xs.every((x) => ISO_MONTH.test(x));
+  if (days || months) xs.sort();
+  const xType: GridCell['type'] = days ? 'date' : months ? 'month' : 'text';
   const bySeries = s.series.map((series) => new Map(series.points.map((p) => [p.x, p.y])));
   return {
-    title: s.title,
-    note: `Data of the ${s.chart} chart: ${s.yTitle} by ${s.xTitle}`,
+    title: `${s.title} (chart data: ${s.yTitle} by ${s.xTitle})`,
     headers: [s.xTitle, ...s.series.map((series) => series.name)],
     rows: xs.map((x) => [
-      { value: x, type: 'text' },
+      { value: x, type: xType },
       ...bySeries.map((points): GridCell => ({ value: points.get(x) ?? null, type: s.yType })),
     ]),
   };
@@ -137,11 +147,19 @@ function gridOf(section: Section): Grid {
   }
 }
 
-function setCell(cell: ExcelJS.Cell, { value, type }: GridCell): void {
+/** `money`: the money format of the workbook (with the document's currency). */
+function setCell(cell: ExcelJS.Cell, { value, type }: GridCell, money: string = NUMBER_FORMATS.money): void {
   if (value === null || (typeof value === 'number' && !Number.isFinite(value))) return;
-  if (typeof value === 'number' && type !== 'text') {
-    cell.value = value;
-    cell.numFmt = numFmtFor(type, value);
+  const day =
+    typeof value === 'string' && (type === 'date' || type === 'month')
+      ? isoDayToDate(type === 'month' ? `${value}-01` : value)
+      : undefined;
+  if (day) {
+    cell.value = day;
+    cell.numFmt = type === 'month' ? DATE_FORMATS.month : NUMBER_FORMATS.date;
+  } else if (typeof value === 'number' && type !== 'text' && type !== 'date' && type !== 'month') {
+    cell.value = storedNumber(type, value);
+    cell.numFmt = type === 'money' ? money : numFmtFor(type, value);
   } else {
     // always a plain string, never a formula object: see cell-format.ts on formula injection
     cell.value = xlsxText(String(value));
@@ -149,7 +167,7 @@ function setCell(cell: ExcelJS.Cell, { value, type }: GridCell): void {
   }
 }
 
-function writeGrid(ws: ExcelJS.Worksheet, grid: Grid): void {
+function writeGrid(ws: ExcelJS.Worksheet, grid: Grid, money: string): void {
   const width = grid.headers.length;
   ws.getCell(TITLE_ROW, 1).value = xlsxText(grid.title);
   ws.getCell(TITLE_ROW, 1).font = { bold: true, size: 13 };
@@ -161,7 +179,7 @@ function writeGrid(ws: ExcelJS.Worksheet, grid: Grid): void {
   const numericColumn = grid.headers.map((_, i) =>
     [...grid.rows, ...(grid.totals ? [grid.totals] : [])].every((row) => {
       const c = row[i];
-      return !c || c.value === null || isNumericType(c.type);
+      return !c || c.value === null || (c.type !== 'month' && isNumericType(c.type));
     }),
   );
   grid.headers.forEach((title, i) => {
@@ -175,7 +193,7 @@ function writeGrid(ws: ExcelJS.Worksheet, grid: Grid): void {
 
   grid.rows.forEach((row, r) => {
     row.forEach((c, i) => {
-      setCell(ws.getCell(FIRST_DATA_ROW + r, i + 1), c);
+      setCell(ws.getCell(FIRST_DATA_ROW + r, i + 1), c, money);
     });
   });
   const lastDataRow = HEADER_ROW + grid.rows.length;
@@ -184,7 +202,7 @@ function writeGrid(ws: ExcelJS.Worksheet, grid: Grid): void {
     lastRow++;
     grid.totals.forEach((c, i) => {
       const cell = ws.getCell(lastRow, i + 1);
-      setCell(cell, c);
+      setCell(cell, c, money);
       cell.font = { bold: true };
       cell.border = { top: THIN };
     });
@@ -195,7 +213,7 @@ function writeGrid(ws: ExcelJS.Worksheet, grid: Grid): void {
   let priority = 1;
   for (let i = 0; i < width; i++) {
     const growth = [...grid.rows, ...(grid.totals ? [grid.totals] : [])].some(
-      (row) => row[i]?.type === 'growth',
+      (row) => row[i]?.type === 'growth' || row[i]?.type === 'points',
     );
     if (!growth || lastRow < FIRST_DATA_ROW) continue;
     const letter = columnLetter(i + 1);
@@ -211,7 +229,7 @@ function writeGrid(ws: ExcelJS.Worksheet, grid: Grid): void {
   grid.headers.forEach((title, i) => {
     const texts = [...grid.rows, ...(grid.totals ? [grid.totals] : [])].map((row) => {
       const c = row[i];
-      return c ? displayText(c.value, c.type) : '';
+      return c ? displayText(c.value, c.type === 'month' ? 'date' : c.type) : '';
     });
     ws.getColumn(i + 1).width = columnWidth(title, texts);
   });
@@ -242,21 +260,27 @@ function writeSummary(ws: ExcelJS.Worksheet, doc: ReportDocument, contents: [str
     text.value = INCOMPLETE_TEXT;
     text.font = { bold: true, color: { argb: 'FF9C0006' } };
   }
-  const facts: [string, string][] = [
-    ['Report', doc.type],
-    ['Period', doc.periodLabel],
-    ['From', doc.period.from],
-    ['To', doc.period.to],
-    ['Scope', doc.scope],
-    ['Data as of', doc.dataAsOf ?? 'unknown'],
-    ['Produced at', doc.producedAt],
-    ['Data complete', doc.complete ? 'yes' : 'no'],
+  const facts: [string, string, 'text' | 'date' | 'dateTime'][] = [
+    ['Report', doc.type, 'text'],
+    ['Period', doc.periodLabel, 'text'],
+    ['From', doc.period.from, 'date'],
+    ['To', doc.period.to, 'date'],
+    ['Scope', doc.scope, 'text'],
+    ['Currency', doc.currency ?? 'EUR', 'text'],
+    ['Data as of (UTC)', doc.dataAsOf ?? 'unknown', 'dateTime'],
+    ['Produced at (UTC)', doc.producedAt, 'dateTime'],
+    ['Data complete', doc.complete ? 'yes' : 'no', 'text'],
   ];
   let r = 4;
-  for (const [label, value] of facts) {
+  for (const [label, value, kind] of facts) {
     ws.getCell(r, 1).value = label;
     ws.getCell(r, 1).font = { bold: true };
-    setCell(ws.getCell(r, 2), { value, type: 'text' });
+    const when = kind === 'text' ? undefined : new Date(value);
+    if (when && Number.isFinite(when.getTime())) {
+      ws.getCell(r, 2).value = when;
+      ws.getCell(r, 2).numFmt = kind === 'date' ? NUMBER_FORMATS.date : DATE_FORMATS.dateTime;
+      ws.getCell(r, 2).alignment = { horizontal: 'left' };
+    } else setCell(ws.getCell(r, 2), { value, type: 'text' });
     r++;
   }
   r++;
@@ -274,10 +298,10 @@ function writeSummary(ws: ExcelJS.Worksheet, doc: ReportDocument, contents: [str
   }
   const labels = [...facts.map(([l]) => l), INCOMPLETE_LABEL, ...contents.map(([s]) => s)];
   ws.getColumn(1).width = Math.min(MAX_COLUMN_WIDTH, Math.max(...labels.map(textWidth)) + 2);
-  ws.getColumn(2).width = columnWidth(
-    '',
-    [...facts, ...contents].map(([, v]) => v),
-  );
+  ws.getColumn(2).width = columnWidth('', [
+    ...facts.map(([, v, kind]) => (kind === 'text' ? v : '2026-01-01 00:00:00')),
+    ...contents.map(([, v]) => v),
+  ]);
 }
 
 /** A report document as a workbook: a sheet per section (charts become a data sheet). */
@@ -290,13 +314,14 @@ export async function renderXlsx(doc: ReportDocument): Promise<Buffer> {
   wb.created = producedAt;
   wb.modified = producedAt;
 
+  const money = moneyFormat(doc.currency ?? 'EUR', doc.locale ?? 'en-GB');
   const name = createSheetNamer();
   const summary = addSheet(wb, name('Summary'), 0);
   const contents: [string, string][] = [];
   for (const section of doc.sections) {
-    const sheetName = name(section.title);
+    const sheetName = name(section.sheet ?? section.title);
     contents.push([sheetName, section.title]);
-    writeGrid(addSheet(wb, sheetName, HEADER_ROW), gridOf(section));
+    writeGrid(addSheet(wb, sheetName, HEADER_ROW), gridOf(section), money);
   }
   writeSummary(summary, doc, contents);
 

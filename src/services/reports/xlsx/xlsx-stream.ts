@@ -30,13 +30,16 @@ export const Style = {
   header: 5,
   title: 6,
   label: 7,
+  date: 8,
+  dateTime: 9,
 } as const;
 export type StyleId = (typeof Style)[keyof typeof Style];
 
 const STYLES_XML =
   XML_DECL +
   `<styleSheet xmlns="${NS_MAIN}">` +
-  '<numFmts count="1"><numFmt numFmtId="164" formatCode="#,##0.###"/></numFmts>' +
+  '<numFmts count="3"><numFmt numFmtId="164" formatCode="#,##0.###"/>' +
+  '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/><numFmt numFmtId="166" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>' +
   '<fonts count="3">' +
   '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>' +
   '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font>' +
@@ -47,7 +50,7 @@ const STYLES_XML =
   '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>' +
   '<border><left/><right/><top/><bottom style="thin"><color auto="1"/></bottom><diagonal/></border></borders>' +
   '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>' +
-  '<cellXfs count="8">' +
+  '<cellXfs count="10">' +
   '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>' +
   '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
   '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
@@ -56,6 +59,8 @@ const STYLES_XML =
   '<xf numFmtId="49" fontId="1" fillId="2" borderId="1" xfId="0" applyNumberFormat="1" applyFont="1" applyFill="1" applyBorder="1"/>' +
   '<xf numFmtId="49" fontId="2" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>' +
   '<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>' +
+  '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
+  '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
   '</cellXfs>' +
   '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>' +
   '<dxfs count="0"/><tableStyles count="0"/>' +
@@ -148,6 +153,8 @@ export interface SheetOptions {
   widths: number[];
   /** rows kept in view when scrolling (the header) */
   frozenRows?: number;
+  /** printing: landscape, one page wide, these top rows repeated on every page */
+  printTitleRows?: number;
 }
 
 /** A sheet being written: rows in order, then `close` with the autofilter range, if any. */
@@ -162,6 +169,7 @@ interface SheetEntry {
   seq: number;
   part: string;
   autoFilter: string | undefined;
+  printTitleRows: number | undefined;
 }
 
 export interface WorkbookProps {
@@ -202,7 +210,7 @@ export class XlsxStreamWriter {
       close: async (autoFilter) => {
         await start();
         sheet.autoFilter = autoFilter;
-        await entry.write(sheetEnd(autoFilter));
+        await entry.write(sheetEnd(autoFilter, options.printTitleRows));
         await entry.close();
       },
     };
@@ -212,7 +220,10 @@ export class XlsxStreamWriter {
   async addSheet(options: SheetOptions, rowsXml: string, autoFilter?: string): Promise<void> {
     const sheet = this.register(options);
     sheet.autoFilter = autoFilter;
-    await this.zip.addFile(sheet.part, sheetStart(options) + rowsXml + sheetEnd(autoFilter));
+    await this.zip.addFile(
+      sheet.part,
+      sheetStart(options) + rowsXml + sheetEnd(autoFilter, options.printTitleRows),
+    );
   }
 
   /** Writes the workbook parts and the ZIP directory, and ends the output. */
@@ -230,12 +241,18 @@ export class XlsxStreamWriter {
       await this.zip.addFile('xl/sharedStrings.xml', sst.xml());
     }
     const defined = listed
-      .map((s, i) =>
-        s.autoFilter
-          ? `<definedName name="_xlnm._FilterDatabase" localSheetId="${i}" hidden="1">${escapeXml(
-              `${quoteSheetName(s.name)}!${absoluteRange(s.autoFilter)}`,
-            )}</definedName>`
-          : '',
+      .map(
+        (s, i) =>
+          (s.autoFilter
+            ? `<definedName name="_xlnm._FilterDatabase" localSheetId="${i}" hidden="1">${escapeXml(
+                `${quoteSheetName(s.name)}!${absoluteRange(s.autoFilter)}`,
+              )}</definedName>`
+            : '') +
+          (s.printTitleRows
+            ? `<definedName name="_xlnm.Print_Titles" localSheetId="${i}">${escapeXml(
+                `${quoteSheetName(s.name)}!$1:$${s.printTitleRows}`,
+              )}</definedName>`
+            : ''),
       )
       .join('');
     await this.zip.addFile(
@@ -301,6 +318,7 @@ export class XlsxStreamWriter {
       seq,
       part: `xl/worksheets/sheet${seq}.xml`,
       autoFilter: undefined,
+      printTitleRows: options.printTitleRows,
     };
     this.sheets.push(sheet);
     return sheet;
@@ -341,6 +359,7 @@ function sheetStart(options: SheetOptions): string {
   return (
     XML_DECL +
     `<worksheet xmlns="${NS_MAIN}" xmlns:r="${NS_REL}">` +
+    (options.printTitleRows ? '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' : '') +
     `<sheetViews>${view}</sheetViews>` +
     '<sheetFormatPr defaultRowHeight="15"/>' +
     (cols ? `<cols>${cols}</cols>` : '') +
@@ -348,11 +367,14 @@ function sheetStart(options: SheetOptions): string {
   );
 }
 
-function sheetEnd(autoFilter: string | undefined): string {
+function sheetEnd(autoFilter: string | undefined, printTitleRows: number | undefined): string {
   return (
     '</sheetData>' +
     (autoFilter ? `<autoFilter ref="${autoFilter}"/>` : '') +
-    '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>' +
+    '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>' +
+    (printTitleRows
+      ? '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+      : '') +
     '</worksheet>'
   );
 }
