@@ -501,180 +501,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * @example {
-         *       "name": "Store managers, every morning",
-         *       "report": {
-         *         "type": "daily",
-         *         "format": "pdf"
-         *       },
-         *       "cron": "0 7 * * *",
-         *       "timezone": "Europe/Paris",
-         *       "recipients": [
-         *         {
-         *           "channel": "email",
-         *           "address": "manager@example.com",
-         *           "name": "Store manager"
-         *         }
-         *       ]
-         *     }
-         */
-        ScheduleCreateInput: {
-            name: string;
-            /** @default true */
-            enabled: boolean;
-            report: {
-                /** @enum {string} */
-                type: "daily" | "weekly" | "monthly";
-                /** @enum {string} */
-                format: "pdf" | "xlsx" | "both";
-                filters?: {
-                    storeId?: string[];
-                    region?: string[];
-                    category?: string[];
-                    brand?: string[];
-                    productId?: string[];
-                };
-            };
-            /** @description 5 fields (minute hour day month weekday), e.g. "0 7 * * *" */
-            cron: string;
-            /** @description IANA time zone the cron and the period are read in (default BUSINESS_TZ) */
-            timezone?: string;
-            recipients: {
-                /** @enum {string} */
-                channel: "email" | "whatsapp" | "slack" | "webhook";
-                /** @description e-mail address; E.164 number (+33612345678); Slack channel id or incoming-webhook URL; https URL */
-                address: string;
-                name?: string;
-                /** @description the recipient's own slice of the report: one store or one region */
-                slice?: {
-                    storeId?: string;
-                    region?: string;
-                };
-            }[];
-            /**
-             * @default {
-             *       "skipIfEmpty": false,
-             *       "attach": "auto",
-             *       "freshness": {
-             *         "waitMinutes": 0,
-             *         "onIncomplete": "send_marked"
-             *       },
-             *       "catchUp": {
-             *         "maxPeriods": 1
-             *       }
-             *     }
-             */
-            options: {
-                /**
-                 * @description send nothing for a period without sales
-                 * @default false
-                 */
-                skipIfEmpty: boolean;
-                /**
-                 * @description auto: attach unless over ATTACHMENT_MAX_MB, then a signed link; link: always a link
-                 * @default auto
-                 * @enum {string}
-                 */
-                attach: "auto" | "always" | "link";
-                /**
-                 * @default {
-                 *       "waitMinutes": 0,
-                 *       "onIncomplete": "send_marked"
-                 *     }
-                 */
-                freshness: {
-                    /** @default 0 */
-                    waitMinutes: number;
-                    /**
-                     * @default send_marked
-                     * @enum {string}
-                     */
-                    onIncomplete: "send_marked" | "skip";
-                };
-                /**
-                 * @description after downtime, send each missed period (at most this many), late
-                 * @default {
-                 *       "maxPeriods": 1
-                 *     }
-                 */
-                catchUp: {
-                    /** @default 1 */
-                    maxPeriods: number;
-                };
-            };
-        };
-        SchedulePatchInput: {
-            name?: string;
-            enabled?: boolean;
-            report?: {
-                /** @enum {string} */
-                type: "daily" | "weekly" | "monthly";
-                /** @enum {string} */
-                format: "pdf" | "xlsx" | "both";
-                filters?: {
-                    storeId?: string[];
-                    region?: string[];
-                    category?: string[];
-                    brand?: string[];
-                    productId?: string[];
-                };
-            };
-            /** @description 5 fields (minute hour day month weekday), e.g. "0 7 * * *" */
-            cron?: string;
-            /** @description IANA time zone the cron and the period are read in (default BUSINESS_TZ) */
-            timezone?: string;
-            recipients?: {
-                /** @enum {string} */
-                channel: "email" | "whatsapp" | "slack" | "webhook";
-                /** @description e-mail address; E.164 number (+33612345678); Slack channel id or incoming-webhook URL; https URL */
-                address: string;
-                name?: string;
-                /** @description the recipient's own slice of the report: one store or one region */
-                slice?: {
-                    storeId?: string;
-                    region?: string;
-                };
-            }[];
-            options?: {
-                /**
-                 * @description send nothing for a period without sales
-                 * @default false
-                 */
-                skipIfEmpty: boolean;
-                /**
-                 * @description auto: attach unless over ATTACHMENT_MAX_MB, then a signed link; link: always a link
-                 * @default auto
-                 * @enum {string}
-                 */
-                attach: "auto" | "always" | "link";
-                /**
-                 * @default {
-                 *       "waitMinutes": 0,
-                 *       "onIncomplete": "send_marked"
-                 *     }
-                 */
-                freshness: {
-                    /** @default 0 */
-                    waitMinutes: number;
-                    /**
-                     * @default send_marked
-                     * @enum {string}
-                     */
-                    onIncomplete: "send_marked" | "skip";
-                };
-                /**
-                 * @description after downtime, send each missed period (at most this many), late
-                 * @default {
-                 *       "maxPeriods": 1
-                 *     }
-                 */
-                catchUp: {
-                    /** @default 1 */
-                    maxPeriods: number;
-                };
-            };
-        };
         Store: {
             id: string;
             name: string;
@@ -1258,180 +1084,6 @@ export interface components {
             total: number;
             limit: number;
             offset: number;
-        };
-        /**
-         * @example {
-         *       "name": "Store managers, every morning",
-         *       "report": {
-         *         "type": "daily",
-         *         "format": "pdf"
-         *       },
-         *       "cron": "0 7 * * *",
-         *       "timezone": "Europe/Paris",
-         *       "recipients": [
-         *         {
-         *           "channel": "email",
-         *           "address": "manager@example.com",
-         *           "name": "Store manager"
-         *         }
-         *       ]
-         *     }
-         */
-        ScheduleCreate: {
-            name: string;
-            /** @default true */
-            enabled: boolean;
-            report: {
-                /** @enum {string} */
-                type: "daily" | "weekly" | "monthly";
-                /** @enum {string} */
-                format: "pdf" | "xlsx" | "both";
-                filters?: {
-                    storeId?: string[];
-                    region?: string[];
-                    category?: string[];
-                    brand?: string[];
-                    productId?: string[];
-                };
-            };
-            /** @description 5 fields (minute hour day month weekday), e.g. "0 7 * * *" */
-            cron: string;
-            /** @description IANA time zone the cron and the period are read in (default BUSINESS_TZ) */
-            timezone?: string;
-            recipients: {
-                /** @enum {string} */
-                channel: "email" | "whatsapp" | "slack" | "webhook";
-                /** @description e-mail address; E.164 number (+33612345678); Slack channel id or incoming-webhook URL; https URL */
-                address: string;
-                name?: string;
-                /** @description the recipient's own slice of the report: one store or one region */
-                slice?: {
-                    storeId?: string;
-                    region?: string;
-                };
-            }[];
-            /**
-             * @default {
-             *       "skipIfEmpty": false,
-             *       "attach": "auto",
-             *       "freshness": {
-             *         "waitMinutes": 0,
-             *         "onIncomplete": "send_marked"
-             *       },
-             *       "catchUp": {
-             *         "maxPeriods": 1
-             *       }
-             *     }
-             */
-            options: {
-                /**
-                 * @description send nothing for a period without sales
-                 * @default false
-                 */
-                skipIfEmpty: boolean;
-                /**
-                 * @description auto: attach unless over ATTACHMENT_MAX_MB, then a signed link; link: always a link
-                 * @default auto
-                 * @enum {string}
-                 */
-                attach: "auto" | "always" | "link";
-                /**
-                 * @default {
-                 *       "waitMinutes": 0,
-                 *       "onIncomplete": "send_marked"
-                 *     }
-                 */
-                freshness: {
-                    /** @default 0 */
-                    waitMinutes: number;
-                    /**
-                     * @default send_marked
-                     * @enum {string}
-                     */
-                    onIncomplete: "send_marked" | "skip";
-                };
-                /**
-                 * @description after downtime, send each missed period (at most this many), late
-                 * @default {
-                 *       "maxPeriods": 1
-                 *     }
-                 */
-                catchUp: {
-                    /** @default 1 */
-                    maxPeriods: number;
-                };
-            };
-        };
-        SchedulePatch: {
-            name?: string;
-            enabled?: boolean;
-            report?: {
-                /** @enum {string} */
-                type: "daily" | "weekly" | "monthly";
-                /** @enum {string} */
-                format: "pdf" | "xlsx" | "both";
-                filters?: {
-                    storeId?: string[];
-                    region?: string[];
-                    category?: string[];
-                    brand?: string[];
-                    productId?: string[];
-                };
-            };
-            /** @description 5 fields (minute hour day month weekday), e.g. "0 7 * * *" */
-            cron?: string;
-            /** @description IANA time zone the cron and the period are read in (default BUSINESS_TZ) */
-            timezone?: string;
-            recipients?: {
-                /** @enum {string} */
-                channel: "email" | "whatsapp" | "slack" | "webhook";
-                /** @description e-mail address; E.164 number (+33612345678); Slack channel id or incoming-webhook URL; https URL */
-                address: string;
-                name?: string;
-                /** @description the recipient's own slice of the report: one store or one region */
-                slice?: {
-                    storeId?: string;
-                    region?: string;
-                };
-            }[];
-            options?: {
-                /**
-                 * @description send nothing for a period without sales
-                 * @default false
-                 */
-                skipIfEmpty: boolean;
-                /**
-                 * @description auto: attach unless over ATTACHMENT_MAX_MB, then a signed link; link: always a link
-                 * @default auto
-                 * @enum {string}
-                 */
-                attach: "auto" | "always" | "link";
-                /**
-                 * @default {
-                 *       "waitMinutes": 0,
-                 *       "onIncomplete": "send_marked"
-                 *     }
-                 */
-                freshness: {
-                    /** @default 0 */
-                    waitMinutes: number;
-                    /**
-                     * @default send_marked
-                     * @enum {string}
-                     */
-                    onIncomplete: "send_marked" | "skip";
-                };
-                /**
-                 * @description after downtime, send each missed period (at most this many), late
-                 * @default {
-                 *       "maxPeriods": 1
-                 *     }
-                 */
-                catchUp: {
-                    /** @default 1 */
-                    maxPeriods: number;
-                };
-            };
         };
         Schedule: {
             id: string;
@@ -3370,7 +3022,109 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ScheduleCreateInput"];
+                /**
+                 * @example {
+                 *       "name": "Store managers, every morning",
+                 *       "report": {
+                 *         "type": "daily",
+                 *         "format": "pdf"
+                 *       },
+                 *       "cron": "0 7 * * *",
+                 *       "timezone": "Europe/Paris",
+                 *       "recipients": [
+                 *         {
+                 *           "channel": "email",
+                 *           "address": "manager@example.com",
+                 *           "name": "Store manager"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    /** @default true */
+                    enabled?: boolean;
+                    report: {
+                        /** @enum {string} */
+                        type: "daily" | "weekly" | "monthly";
+                        /** @enum {string} */
+                        format: "pdf" | "xlsx" | "both";
+                        filters?: {
+                            storeId?: string[];
+                            region?: string[];
+                            category?: string[];
+                            brand?: string[];
+                            productId?: string[];
+                        };
+                    };
+                    /** @description 5 fields (minute hour day month weekday), e.g. "0 7 * * *" */
+                    cron: string;
+                    /** @description IANA time zone the cron and the period are read in (default BUSINESS_TZ) */
+                    timezone?: string;
+                    recipients: {
+                        /** @enum {string} */
+                        channel: "email" | "whatsapp" | "slack" | "webhook";
+                        /** @description e-mail address; E.164 number (+33612345678); Slack channel id or incoming-webhook URL; https URL */
+                        address: string;
+                        name?: string;
+                        /** @description the recipient's own slice of the report: one store or one region */
+                        slice?: {
+                            storeId?: string;
+                            region?: string;
+                        };
+                    }[];
+                    /**
+                     * @default {
+                     *       "skipIfEmpty": false,
+                     *       "attach": "auto",
+                     *       "freshness": {
+                     *         "waitMinutes": 0,
+                     *         "onIncomplete": "send_marked"
+                     *       },
+                     *       "catchUp": {
+                     *         "maxPeriods": 1
+                     *       }
+                     *     }
+                     */
+                    options?: {
+                        /**
+                         * @description send nothing for a period without sales
+                         * @default false
+                         */
+                        skipIfEmpty?: boolean;
+                        /**
+                         * @description auto: attach unless over ATTACHMENT_MAX_MB, then a signed link; link: always a link
+                         * @default auto
+                         * @enum {string}
+                         */
+                        attach?: "auto" | "always" | "link";
+                        /**
+                         * @default {
+                         *       "waitMinutes": 0,
+                         *       "onIncomplete": "send_marked"
+                         *     }
+                         */
+                        freshness?: {
+                            /** @default 0 */
+                            waitMinutes?: number;
+                            /**
+                             * @default send_marked
+                             * @enum {string}
+                             */
+                            onIncomplete?: "send_marked" | "skip";
+                        };
+                        /**
+                         * @description after downtime, send each missed period (at most this many), late
+                         * @default {
+                         *       "maxPeriods": 1
+                         *     }
+                         */
+                        catchUp?: {
+                            /** @default 1 */
+                            maxPeriods?: number;
+                        };
+                    };
+                };
             };
         };
         responses: {
@@ -3444,6 +3198,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example sch-Wn3q0tXh2mZ8bK1cY7dLfA9e */
                 id: string;
             };
             cookie?: never;
@@ -3520,6 +3275,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example sch-Wn3q0tXh2mZ8bK1cY7dLfA9e */
                 id: string;
             };
             cookie?: never;
@@ -3594,13 +3350,89 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example sch-Wn3q0tXh2mZ8bK1cY7dLfA9e */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SchedulePatchInput"];
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": {
+                    name?: string;
+                    enabled?: boolean;
+                    report?: {
+                        /** @enum {string} */
+                        type: "daily" | "weekly" | "monthly";
+                        /** @enum {string} */
+                        format: "pdf" | "xlsx" | "both";
+                        filters?: {
+                            storeId?: string[];
+                            region?: string[];
+                            category?: string[];
+                            brand?: string[];
+                            productId?: string[];
+                        };
+                    };
+                    /** @description 5 fields (minute hour day month weekday), e.g. "0 7 * * *" */
+                    cron?: string;
+                    /** @description IANA time zone the cron and the period are read in (default BUSINESS_TZ) */
+                    timezone?: string;
+                    recipients?: {
+                        /** @enum {string} */
+                        channel: "email" | "whatsapp" | "slack" | "webhook";
+                        /** @description e-mail address; E.164 number (+33612345678); Slack channel id or incoming-webhook URL; https URL */
+                        address: string;
+                        name?: string;
+                        /** @description the recipient's own slice of the report: one store or one region */
+                        slice?: {
+                            storeId?: string;
+                            region?: string;
+                        };
+                    }[];
+                    options?: {
+                        /**
+                         * @description send nothing for a period without sales
+                         * @default false
+                         */
+                        skipIfEmpty?: boolean;
+                        /**
+                         * @description auto: attach unless over ATTACHMENT_MAX_MB, then a signed link; link: always a link
+                         * @default auto
+                         * @enum {string}
+                         */
+                        attach?: "auto" | "always" | "link";
+                        /**
+                         * @default {
+                         *       "waitMinutes": 0,
+                         *       "onIncomplete": "send_marked"
+                         *     }
+                         */
+                        freshness?: {
+                            /** @default 0 */
+                            waitMinutes?: number;
+                            /**
+                             * @default send_marked
+                             * @enum {string}
+                             */
+                            onIncomplete?: "send_marked" | "skip";
+                        };
+                        /**
+                         * @description after downtime, send each missed period (at most this many), late
+                         * @default {
+                         *       "maxPeriods": 1
+                         *     }
+                         */
+                        catchUp?: {
+                            /** @default 1 */
+                            maxPeriods?: number;
+                        };
+                    };
+                };
             };
         };
         responses: {
@@ -3681,7 +3513,15 @@ export interface operations {
     backtestAlerts: {
         parameters: {
             query: {
+                /**
+                 * @description a business day, YYYY-MM-DD, from 1900-01-01 to 2199-12-31
+                 * @example 2026-11-02
+                 */
                 from: string;
+                /**
+                 * @description a business day, YYYY-MM-DD, from 1900-01-01 to 2199-12-31
+                 * @example 2026-11-15
+                 */
                 to: string;
                 /** @description a default rule id; all enabled default rules if absent */
                 rule?: string;

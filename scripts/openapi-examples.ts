@@ -49,6 +49,7 @@ function harvest(json: unknown, found: Map<string, string>): void {
   const o = json as Json;
   if (typeof o.jobId === 'string') found.set('jobId', o.jobId);
   if (typeof o.importId === 'string') found.set('importId', o.importId);
+  if (typeof o.id === 'string' && /^sch-/.test(o.id)) found.set('id', o.id);
   const file = o.file as Json | undefined;
   if (file && typeof file.name === 'string' && /^rep-/.test(file.name)) found.set('file', file.name);
 }

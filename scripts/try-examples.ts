@@ -32,6 +32,7 @@ export async function startExampleStack() {
       API_KEYS: `${ADMIN_KEY}:admin`,
       LOG_LEVEL: 'silent',
       EXPORTS_DIR: exportsDir,
+      DATA_DIR: exportsDir,
       REPORT_LINK_SECRET: 'examples-link-secret-of-32-characters!',
     }),
     { logger: false },

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDay } from '../lib/calendar.ts';
+import { BusinessDay } from './business-day.ts';
 
 export const SALES_METRICS = ['revenue', 'units', 'orders'] as const;
 export const STOCK_METRICS = ['stock_out', 'below_reorder', 'low_cover'] as const;
@@ -282,8 +283,8 @@ export const BACKTEST_MAX_DAYS = 731;
 
 export const BacktestQuery = z
   .strictObject({
-    from: z.iso.date(),
-    to: z.iso.date(),
+    from: BusinessDay.meta({ examples: ['2026-11-02'] }),
+    to: BusinessDay.meta({ examples: ['2026-11-15'] }),
     rule: z.string().max(100).optional().describe('a default rule id; all enabled default rules if absent'),
   })
   .superRefine((q, ctx) => {

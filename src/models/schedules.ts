@@ -82,14 +82,15 @@ export const ScheduleCreateSchema = z
     options: ScheduleOptionsSchema.default(ScheduleOptionsSchema.parse({})),
   })
   .meta({
-    id: 'ScheduleCreate',
-    example: {
-      name: 'Store managers, every morning',
-      report: { type: 'daily', format: 'pdf' },
-      cron: '0 7 * * *',
-      timezone: 'Europe/Paris',
-      recipients: [{ channel: 'email', address: 'manager@example.com', name: 'Store manager' }],
-    },
+    examples: [
+      {
+        name: 'Store managers, every morning',
+        report: { type: 'daily', format: 'pdf' },
+        cron: '0 7 * * *',
+        timezone: 'Europe/Paris',
+        recipients: [{ channel: 'email', address: 'manager@example.com', name: 'Store manager' }],
+      },
+    ],
   });
 export type ScheduleCreate = z.output<typeof ScheduleCreateSchema>;
 
@@ -103,7 +104,7 @@ export const SchedulePatchSchema = z
     recipients: fields.recipients.optional(),
     options: ScheduleOptionsSchema.optional(),
   })
-  .meta({ id: 'SchedulePatch' });
+  .meta({ examples: [{ enabled: false }] });
 export type SchedulePatch = z.output<typeof SchedulePatchSchema>;
 
 export const ScheduleSchema = z
@@ -117,7 +118,12 @@ export const ScheduleSchema = z
   .meta({ id: 'Schedule' });
 export type Schedule = z.output<typeof ScheduleSchema>;
 
-export const ScheduleIdParams = z.object({ id: z.string().regex(SCHEDULE_ID, 'not a schedule id') });
+export const ScheduleIdParams = z.object({
+  id: z
+    .string()
+    .regex(SCHEDULE_ID, 'not a schedule id')
+    .meta({ examples: ['sch-Wn3q0tXh2mZ8bK1cY7dLfA9e'] }),
+});
 
 export const ScheduleListQuery = z.object({
   enabled: z
