@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { auth, build, KEYS } from './helpers/app.ts';
+import { fileDatabase } from './helpers/postgres.ts';
 import { startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,12 +29,21 @@ const FLAGS = [
 ];
 
 let redis: TestRedis;
+let database: Awaited<ReturnType<typeof fileDatabase>>;
 before(async () => {
   redis = await startRedis();
+  database = await fileDatabase('admin_queues');
 });
-after(() => redis?.stop());
+after(async () => {
+  await database?.drop();
+  await redis?.stop();
+});
 
-const sharedEnv = () => ({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix('board') });
+const sharedEnv = () => ({
+  REDIS_URL: redis.url,
+  REDIS_KEY_PREFIX: uniquePrefix('board'),
+  DATABASE_URL: database.url,
+});
 
 test('scripts: 401 without a key, 403 for a viewer, the API answers an admin key; embedded mode says why not', async (t) => {
   const app = await build(t, sharedEnv());

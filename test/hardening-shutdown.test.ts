@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:f
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { build } from './helpers/app.ts';
+import { build, testSqliteFile } from './helpers/app.ts';
 import { json, startServer } from './helpers/http-server.ts';
 import { freePort } from './helpers/redis.ts';
 
@@ -79,6 +79,7 @@ test('SIGTERM to the documented start command: a request still running at grace 
       SHUTDOWN_TIMEOUT_MS: '2000',
       REQUEST_DEADLINE_MS: '60000',
       UPSTREAM_HEADERS_TIMEOUT_MS: '60000',
+      DATABASE_URL: testSqliteFile(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
 import { auth, build } from './helpers/app.ts';
 import { json, startServer } from './helpers/http-server.ts';
+import { testDatabaseUrl } from './helpers/postgres.ts';
 import { find, parseExposition, total } from './helpers/prometheus.ts';
 import { startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
 
@@ -168,6 +169,7 @@ test('shared mode: the queue depth is read from Redis, so jobs no process here r
     ...env(),
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: uniquePrefix('metrics'),
+    DATABASE_URL: await testDatabaseUrl(t, 'metrics'),
   });
   const gen = await app.inject({
     method: 'POST',

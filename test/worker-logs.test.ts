@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
 import { auth, build, testEnv } from './helpers/app.ts';
+import { testDatabaseUrl } from './helpers/postgres.ts';
 import { parseExposition, total } from './helpers/prometheus.ts';
 import { startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
 import { waitUntil } from './helpers/wait.ts';
@@ -44,6 +45,7 @@ test('worker lines carry pid and hostname; each job logs its start and end at in
     UPSTREAM_URL: upstream.url,
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: uniquePrefix('wlogs'),
+    DATABASE_URL: await testDatabaseUrl(t, 'worker_logs'),
     ANALYTICS_TODAY: '2026-06-15',
     EXPORTS_DIR: exportsDir,
     REPORT_LINK_SECRET: 'a-test-secret-of-at-least-32-characters!',

@@ -3,6 +3,7 @@
  * what the test gives, as on an operator's machine.
  */
 import { spawn } from 'node:child_process';
+import { testSqliteFile } from './app.ts';
 
 export interface CliRun {
   code: number | null;
@@ -17,6 +18,8 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
       API_KEYS: 'cli-admin-key-0001:admin',
       UPSTREAM_RETRY_BASE_MS: '5',
       UPSTREAM_RETRY_MAX_MS: '20',
+      // a database of its own, never the working tree's data/
+      DATABASE_URL: testSqliteFile(),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
