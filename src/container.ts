@@ -81,6 +81,12 @@ export interface ContainerOverrides {
   cache?: Cache;
   upstream?: UpstreamClient;
   jobs?: AppJobQueue;
+  /**
+   * Embedded mode: false keeps this process's jobs out of the database's job journal. The one-shot
+   * CLI runs its own jobs and waits for them; the journal belongs to the API process, whose jobs the
+   * CLI must not read back and run again.
+   */
+  jobJournal?: boolean;
 }
 
 export function createContainer(
@@ -159,7 +165,7 @@ export function createContainer(
       processors,
       ...(redis ? { redis } : {}),
       concurrency: config.jobs.concurrency,
-      journal: jobRecordsFactory(db),
+      ...(overrides.jobJournal === false ? {} : { journal: jobRecordsFactory(db) }),
     });
   collectQueueDepth(jobs, Object.keys(processors) as (keyof AppProcessors)[], metrics);
   const renderer = createRenderPool({ threads: config.reports.renderThreads });

@@ -128,8 +128,10 @@ export async function withContainer<T>(
   // Loaded here, not at the top: help, bad flags and bad configuration answer without loading
   // every service (exceljs, pdfmake, vega...).
   const { createContainer } = await import('../container.ts');
-  const services = createContainer(config, logger);
+  const services = createContainer(config, logger, { jobJournal: false });
   try {
+    // As the server does: the database migrated first.
+    await services.start();
     return await work(services);
   } finally {
     await services.close();
