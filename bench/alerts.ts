@@ -20,7 +20,7 @@ import type { PartitionData } from '../src/services/analytics/partition.ts';
 import { measureAccuracy } from './lib/alert-accuracy.ts';
 import { parseBenchArgs } from './lib/args.ts';
 import { startDatasetUpstream, stopAll, stopChildrenOnExit } from './lib/processes.ts';
-import { codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
+import { benchSqliteFile, codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
 import { int, median, ms, table } from './lib/stats.ts';
 import { zscoreStoreAlerts } from './lib/zscore-baseline.ts';
 
@@ -69,6 +69,7 @@ const upstream = await startDatasetUpstream(
   { seed: 42, endDate, tz: 'Europe/Paris' },
 );
 const config = loadConfig({
+  DATABASE_URL: benchSqliteFile(),
   UPSTREAM_URL: upstream.url,
   API_KEYS: 'bench-key-0001:analyst',
   ANALYTICS_TODAY: formatDay(today),

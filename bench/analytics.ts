@@ -34,7 +34,7 @@ import {
   terminate,
   type UpstreamProcess,
 } from './lib/processes.ts';
-import { codeVersion, machineFacts, verdict } from './lib/run-facts.ts';
+import { benchSqliteFile, codeVersion, machineFacts, verdict } from './lib/run-facts.ts';
 import { int, median, mib, ms, percentile, table } from './lib/stats.ts';
 
 type Mode = 'embedded' | 'redis';
@@ -134,6 +134,7 @@ async function runChild(spec: ChildSpec): Promise<ModeResult> {
   const { mode } = spec;
   const logger = pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
   const config = loadConfig({
+    DATABASE_URL: benchSqliteFile(),
     NODE_ENV: 'production',
     LOG_LEVEL: 'silent',
     UPSTREAM_URL: spec.upstreamUrl,

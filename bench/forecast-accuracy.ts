@@ -21,6 +21,7 @@ import { bucketize } from '../src/services/forecast/forecast-service.ts';
 import { parseBenchArgs } from './lib/args.ts';
 import { type HoldoutScore, scoreHoldout } from './lib/forecast-holdout.ts';
 import { REPO_ROOT, startDatasetUpstream, stopAll, stopChildrenOnExit } from './lib/processes.ts';
+import { benchSqliteFile } from './lib/run-facts.ts';
 import { int, median, ms, table } from './lib/stats.ts';
 
 const USAGE = `npm run bench:forecast-accuracy [-- options]
@@ -212,6 +213,7 @@ if (!args.quick) {
   const upstream = await startDatasetUpstream(shape, { seed: 42, endDate, tz: 'Europe/Paris' });
   const today = parseDay(endDate)! + 1;
   const config = loadConfig({
+    DATABASE_URL: benchSqliteFile(),
     UPSTREAM_URL: upstream.url,
     API_KEYS: 'bench-key-0001:viewer',
     ANALYTICS_TODAY: formatDay(today),

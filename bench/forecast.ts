@@ -17,6 +17,7 @@ import { formatDay, parseDay } from '../src/lib/calendar.ts';
 import { ForecastRequest } from '../src/models/forecast.ts';
 import { forecast } from '../src/services/forecast/forecast-fns.ts';
 import { startDatasetUpstream, stopAll, stopChildrenOnExit } from './lib/processes.ts';
+import { benchSqliteFile } from './lib/run-facts.ts';
 import { int, median, ms, table } from './lib/stats.ts';
 
 const { values: args } = parseArgs({
@@ -86,6 +87,7 @@ const upstream = await startDatasetUpstream(
 );
 const today = parseDay(endDate)! + 1;
 const config = loadConfig({
+  DATABASE_URL: benchSqliteFile(),
   UPSTREAM_URL: upstream.url,
   API_KEYS: 'bench-key-0001:viewer',
   ANALYTICS_TODAY: formatDay(today),

@@ -20,7 +20,7 @@ import {
   terminate,
   track,
 } from './lib/processes.ts';
-import { codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
+import { benchSqliteFile, codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
 import { int, median, table } from './lib/stats.ts';
 
 const USAGE = `npm run bench:http -- [--duration S] [--rounds N] [--connections N] [--threads N] [--quick]
@@ -106,6 +106,7 @@ async function main() {
         LOG_LEVEL: 'warn',
         RATE_LIMIT_MAX: '1000000',
         RATE_LIMIT_WINDOW_SECONDS: '1',
+        DATABASE_URL: benchSqliteFile(),
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     }),

@@ -31,7 +31,7 @@ import {
   terminate,
   type UpstreamProcess,
 } from './lib/processes.ts';
-import { codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
+import { benchSqliteFile, codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
 import { int, median, ms, table } from './lib/stats.ts';
 
 const SEED = 42;
@@ -367,6 +367,7 @@ async function runService(spec: RunSpec): Promise<RunResult> {
   const { loadConfig } = await import('../src/config.ts');
   const { createContainer } = await import('../src/container.ts');
   const config = loadConfig({
+    DATABASE_URL: benchSqliteFile(),
     UPSTREAM_URL: spec.upstreamUrl,
     API_KEYS: 'bench-key-000000000:admin',
     EXPORTS_DIR: spec.exportsDir,

@@ -43,7 +43,7 @@ import {
   terminate,
   type UpstreamProcess,
 } from './lib/processes.ts';
-import { codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
+import { benchSqliteFile, codeVersion, load1, machineFacts, verdict } from './lib/run-facts.ts';
 import { int, median, ms, percentile, table } from './lib/stats.ts';
 
 const BUSINESS_TZ = 'Europe/Paris';
@@ -71,6 +71,7 @@ const silentLogger = () => pino({ level: 'silent' }) as unknown as FastifyBaseLo
 
 function benchConfig(upstreamUrl: string, today: string, pageSize: number | undefined): Config {
   return loadConfig({
+    DATABASE_URL: benchSqliteFile(),
     NODE_ENV: 'production',
     LOG_LEVEL: 'silent',
     UPSTREAM_URL: upstreamUrl,

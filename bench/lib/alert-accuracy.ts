@@ -16,6 +16,7 @@ import {
   type Hierarchy,
   type KnownEvent,
 } from '../../src/services/alerts/accuracy-fns.ts';
+import { benchSqliteFile } from './run-facts.ts';
 
 export interface AccuracyRun {
   seed: number;
@@ -60,6 +61,7 @@ export async function measureAccuracy(
   });
   const end = parseDay(END_DATE)!;
   const config = loadConfig({
+    DATABASE_URL: benchSqliteFile(),
     UPSTREAM_URL: upstream.url,
     API_KEYS: 'accuracy-key-0001:analyst',
     ANALYTICS_TODAY: formatDay(end + 1),

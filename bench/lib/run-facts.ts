@@ -1,6 +1,8 @@
 /** What every benchmark report states about its run: machine, code version, verdicts. */
 import { execFileSync } from 'node:child_process';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { REPO_ROOT } from './processes.ts';
 import { int, mib } from './stats.ts';
 
@@ -36,4 +38,15 @@ export function verdict(ok: boolean): string {
 
 export function load1(): string {
   return loadavg()[0]!.toFixed(2);
+}
+
+let benchDataDir: string | undefined;
+/** A SQLite metadata database of the run's own (removed at exit), never the working tree's data/. */
+export function benchSqliteFile(): string {
+  if (!benchDataDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'salesflow-bench-data-'));
+    benchDataDir = dir;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return join(benchDataDir, `${process.pid}-${Math.random().toString(36).slice(2)}.sqlite`);
 }
