@@ -8,7 +8,6 @@
  * job replays the same chunk keys, which the system of record answers without applying twice.
  */
 import { createHash } from 'node:crypto';
-import { access, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { UpstreamClient } from '../../clients/upstream-client.ts';
@@ -25,8 +24,8 @@ import type {
   ImportStatus,
 } from '../../models/imports.ts';
 import type { UpstreamBulkResult, UpstreamSaleLine } from '../../models/upstream.ts';
-import { CONTENT_TYPES } from '../reports/report-service.ts';
 import { type FileFormat, inspectXlsx, sniffFormat, type XlsxInspection } from './file-inspect.ts';
+import { importDownloadsFactory } from './import-downloads.ts';
 import { FileRejectedError } from './import-errors.ts';
 import {
   columnLetter,
@@ -52,7 +51,6 @@ import {
   importLinks as links,
   newImportId,
 } from './import-store.ts';
-import { buildErrorWorkbook, buildTemplateWorkbook } from './import-workbooks.ts';
 import { type CellValue, openSheet, type SheetRow } from './sheet-reader.ts';
 
 const LISTED_ISSUES = 1000;
@@ -144,13 +142,6 @@ function rowKeyOf(kind: ImportKind, item: ItemTypes[ImportKind]): string {
   }
   if (kind === 'products') return (item as ItemTypes['products']).sku;
   return String((item as ItemTypes['sales']).id);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 function isTextLike(cell: CellValue): boolean {
@@ -715,54 +706,7 @@ export function importServiceFactory({
     get,
 
     /** The rows to fix, as uploaded, with an error column; built once, then served from disk. */
-    async errorsWorkbook(
-      importId: string,
-    ): Promise<{ path: string; name: string; bytes: number; contentType: string }> {
-      const result = await get(importId);
-      if (result.status === 'queued' || result.status === 'running') {
-        throw new AppError(
-          409,
-          'import-running',
-          'The import is still running',
-          'Ask again when it has finished.',
-        );
-      }
-      const request = (await store.readRequest(importId))!;
-      const detail = await store.readDetail(importId);
-      if (!detail) {
-        throw new AppError(
-          409,
-          'import-unreadable',
-          'The file could not be read',
-          `The import failed before reading any row: ${result.problem?.detail ?? 'see the import result'}.`,
-        );
-      }
-      const path = store.errorsWorkbookPath(importId);
-      const base = request.file.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'import';
-      const name = `${base}-errors.xlsx`;
-      const file = async () => ({
-        path,
-        name,
-        bytes: (await stat(path)).size,
-        contentType: CONTENT_TYPES.xlsx,
-      });
-      if (await exists(path)) return file();
-      const opened = await openSheet(store.uploadPath(importId), {
-        fileName: request.file.name,
-        ...(result.file.sheet ? { sheet: result.file.sheet } : {}),
-        limits,
-      });
-      await buildErrorWorkbook({ rows: opened.rows, detail, target: path, sheetName: result.kind });
-      return file();
-    },
-
-    async template(kind: ImportKind): Promise<{ bytes: Buffer; name: string; contentType: string }> {
-      return {
-        bytes: await buildTemplateWorkbook(kind),
-        name: `salesflow-${kind}-template.xlsx`,
-        contentType: CONTENT_TYPES.xlsx,
-      };
-    },
+    ...importDownloadsFactory({ store, get, limits }),
 
     cleanup: (now?: number) => store.cleanup(config.imports.retentionMs, now),
   };
