@@ -3,35 +3,12 @@
  * configuration, failed days, and the system of record unavailable.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
-import { runCli } from './helpers/cli.ts';
+import { test } from 'node:test';
+import { cliFixture } from './helpers/cli.ts';
 
-let upstream: RunningSampleUpstream;
-let dir: string;
-before(async () => {
-  upstream = await createSampleUpstream({
-    port: 0,
-    seed: 21,
-    stores: 3,
-    products: 20,
-    days: 40,
-    linesPerDay: 300,
-    endDate: '2026-06-14',
-    logger: false,
-  });
-  dir = await mkdtemp(join(tmpdir(), 'salesflow-cli-'));
-});
-after(async () => {
-  await upstream?.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
-  runCli(args, { UPSTREAM_URL: upstream.url, ANALYTICS_TODAY: '2026-06-15', EXPORTS_DIR: dir, ...env });
+const fx = cliFixture();
+const { cli } = fx;
 
 test('exit codes: 2 for bad arguments and unknown commands, 78 for bad configuration, 3 for failed days', async () => {
   const bad = await cli(['--json', 'sync', '--from', '2026-02-30']);
@@ -61,10 +38,13 @@ test('exit codes: 2 for bad arguments and unknown commands, 78 for bad configura
 });
 
 test('the system of record down: exit code 4 and the problem in --json', async () => {
-  const down = await cli(['--json', 'report', 'daily', '--date', '2026-06-14', '--out', join(dir, 'x.pdf')], {
-    UPSTREAM_URL: 'http://127.0.0.1:9',
-    UPSTREAM_RETRIES: '0',
-  });
+  const down = await cli(
+    ['--json', 'report', 'daily', '--date', '2026-06-14', '--out', join(fx.dir, 'x.pdf')],
+    {
+      UPSTREAM_URL: 'http://127.0.0.1:9',
+      UPSTREAM_RETRIES: '0',
+    },
+  );
   assert.equal(down.code, 4, down.stdout + down.stderr);
   assert.equal(JSON.parse(down.stdout).error.status, 502);
 });

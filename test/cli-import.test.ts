@@ -3,38 +3,16 @@
  * error table, --json, --commit, and their exit codes.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
-import { runCli } from './helpers/cli.ts';
+import { test } from 'node:test';
+import { cliFixture } from './helpers/cli.ts';
 
-let upstream: RunningSampleUpstream;
-let dir: string;
-before(async () => {
-  upstream = await createSampleUpstream({
-    port: 0,
-    seed: 21,
-    stores: 3,
-    products: 20,
-    days: 40,
-    linesPerDay: 300,
-    endDate: '2026-06-14',
-    logger: false,
-  });
-  dir = await mkdtemp(join(tmpdir(), 'salesflow-cli-'));
-});
-after(async () => {
-  await upstream?.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
-  runCli(args, { UPSTREAM_URL: upstream.url, ANALYTICS_TODAY: '2026-06-15', EXPORTS_DIR: dir, ...env });
+const fx = cliFixture();
+const { cli } = fx;
 
 test('import: the dry run prints its summary and an error table, changes nothing; --commit applies', async () => {
-  const file = join(dir, 'products.csv');
+  const file = join(fx.dir, 'products.csv');
   await writeFile(
     file,
     'SKU,Product Name,Category,Brand,Price\nCLI-0001,Widget,Tools,Acme,12.50\nCLI-0002,Gadget,Tools,Acme,-3\nCLI-0003,,Tools,Acme,4\n',
@@ -47,7 +25,7 @@ test('import: the dry run prints its summary and an error table, changes nothing
   assert.match(dry.stdout, /│ 4 +│ Product Name +│ +│ Product Name is required/);
   assert.ok(!dry.stdout.includes('\u001b['), 'no colour codes when piped');
   const skus = async () =>
-    ((await (await fetch(`${upstream.url}/products`)).json()) as { sku: string }[]).map((p) => p.sku);
+    ((await (await fetch(`${fx.upstream.url}/products`)).json()) as { sku: string }[]).map((p) => p.sku);
   assert.ok(!(await skus()).includes('CLI-0001'), 'a dry run changes nothing');
 
   const rejected = await cli(['--json', 'import', file, '--commit']);
@@ -57,7 +35,7 @@ test('import: the dry run prints its summary and an error table, changes nothing
   assert.equal(result.errorsTotal, 2);
   assert.ok(!(await skus()).includes('CLI-0001'));
 
-  const clean = join(dir, 'clean.csv');
+  const clean = join(fx.dir, 'clean.csv');
   await writeFile(clean, 'SKU,Product Name,Category,Brand,Price\nCLI-0001,Widget,Tools,Acme,12.50\n');
   const commit = await cli(['import', clean, '--commit']);
   assert.equal(commit.code, 0, commit.stdout + commit.stderr);
@@ -65,6 +43,6 @@ test('import: the dry run prints its summary and an error table, changes nothing
   assert.match(commit.stdout, /1 created, 0 updated/);
   assert.ok((await skus()).includes('CLI-0001'));
 
-  const missing = await cli(['import', join(dir, 'nope.csv')]);
+  const missing = await cli(['import', join(fx.dir, 'nope.csv')]);
   assert.equal(missing.code, 2);
 });

@@ -3,35 +3,11 @@
  * bar (exit codes: cli-exit-codes.test.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
-import { runCli } from './helpers/cli.ts';
+import { test } from 'node:test';
+import { cliFixture } from './helpers/cli.ts';
 
-let upstream: RunningSampleUpstream;
-let dir: string;
-before(async () => {
-  upstream = await createSampleUpstream({
-    port: 0,
-    seed: 21,
-    stores: 3,
-    products: 20,
-    days: 40,
-    linesPerDay: 300,
-    endDate: '2026-06-14',
-    logger: false,
-  });
-  dir = await mkdtemp(join(tmpdir(), 'salesflow-cli-'));
-});
-after(async () => {
-  await upstream?.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
-  runCli(args, { UPSTREAM_URL: upstream.url, ANALYTICS_TODAY: '2026-06-15', EXPORTS_DIR: dir, ...env });
+const fx = cliFixture();
+const { cli } = fx;
 
 test('sync: the JSON report for scripts; a progress bar of days and lines/s for people', async () => {
   const json = await cli(['--json', 'sync', '--from', '2026-06-01', '--to', '2026-06-03']);
