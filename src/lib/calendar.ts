@@ -221,3 +221,19 @@ export function wallClockFormatter(tz: string): (iso: string) => number {
     return t + offset * 60_000;
   };
 }
+
+/** English month names, January first (report titles, forecast feature notes). */
+export const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;

@@ -1,23 +1,11 @@
 /** How a forecast's model and metrics are shown: rounded figures and a note on every feature. */
+
+import { MONTH_NAMES } from '../../lib/calendar.ts';
 import type { BacktestMetrics, ModelName } from './forecast-types.ts';
 
 export type Granularity = 'day' | 'week' | 'month';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 
 /** 2 decimals from 1 up (117598.34); 4 significant digits below (0.0123 stays readable). */
 export function roundForDisplay(value: number): number {
@@ -57,7 +45,7 @@ function noteOf(model: ModelName, feature: string, unit: Granularity, scale: str
   if (seasonal) {
     const k = Number(seasonal[2]);
     if (seasonal[1] === 'dow') return `${WEEKDAYS[k]} against Monday${scale}`;
-    if (seasonal[1] === 'month') return `${MONTHS[k - 1]} against January${scale}`;
+    if (seasonal[1] === 'month') return `${MONTH_NAMES[k - 1]} against January${scale}`;
     if (seasonal[1] === 'week') return `ISO week ${k} against week 1${scale}`;
     return `season position ${k} against position 0${scale}`;
   }

@@ -3,7 +3,7 @@
  * dimension, scope and freshness lines, and the common charts. Figures come from analytics answers;
  * the only arithmetic here applies kpi-fns to figures those answers hold.
  */
-import { weekday } from '../../lib/calendar.ts';
+import { MONTH_NAMES, weekday } from '../../lib/calendar.ts';
 import { type SalesAnswer, SalesQuery } from '../../models/analytics.ts';
 import { avgOrderValue, growthPct, marginPct, roundMoney, roundPct, toScaled } from '../analytics/kpi-fns.ts';
 import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
@@ -51,20 +51,7 @@ export interface ReportBuilderDeps {
   display: { currency: string; locale: string };
 }
 
-export const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
+export const MONTHS = MONTH_NAMES;
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 export function longDate(day: number): string {
