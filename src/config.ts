@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { isKnownHolidayCountry } from './lib/holidays.ts';
 
@@ -36,6 +37,15 @@ const csv = z
       .map((s) => s.trim())
       .filter(Boolean),
   );
+
+function isCronPattern(v: string): boolean {
+  try {
+    new Cron(v, { paused: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
@@ -222,6 +232,16 @@ export const EnvSchema = z.object({
     .optional(),
   SLACK_API_URL: url(['http:', 'https:']).default('https://slack.com/api'),
   WEBHOOK_SECRET: z.string().min(16, 'must have at least 16 characters').optional(),
+  DELIVERY_MAX_ATTEMPTS: intFrom(5, 1, 20),
+  DELIVERY_RETRY_BASE_MS: intFrom(30_000, 10, 3_600_000),
+  DELIVERY_CONCURRENCY: intFrom(8, 1, 64),
+  SCHEDULER_ENABLED: booleanFlag(true),
+  SCHEDULE_WORKING_TIMEOUT_MINUTES: intFrom(60, 1, 1_440),
+  ALERTS_CRON: z
+    .string()
+    .trim()
+    .default('15 7 * * *')
+    .refine(isCronPattern, { message: 'must be a cron pattern such as "15 7 * * *"' }),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -335,6 +355,21 @@ export interface Config {
       | undefined;
     slack: { apiUrl: string; botToken: string | undefined };
     webhookSecret: string | undefined;
+    /** attempts per recipient, the first included, before a transient error counts as failed */
+    maxAttempts: number;
+    /** retry n waits base × 2^(n-1), or the provider's Retry-After when longer */
+    retryBaseMs: number;
+    /** recipients sent to at once within one run */
+    concurrency: number;
+  };
+  /** the schedule runner (croner in embedded mode, BullMQ job schedulers in shared mode) */
+  scheduler: {
+    /** false: schedules are stored and can be run by hand, but nothing fires by itself */
+    enabled: boolean;
+    /** a run still `working` after this long is marked `error` (it may then be retried) */
+    workingTimeoutMs: number;
+    /** the built-in daily alert check, in BUSINESS_TZ */
+    alertsCron: string;
   };
 }
 
@@ -505,6 +540,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           : undefined,
       slack: { apiUrl: e.SLACK_API_URL, botToken: e.SLACK_BOT_TOKEN },
       webhookSecret: e.WEBHOOK_SECRET,
+      maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+      retryBaseMs: e.DELIVERY_RETRY_BASE_MS,
+      concurrency: e.DELIVERY_CONCURRENCY,
+    },
+    scheduler: {
+      enabled: e.SCHEDULER_ENABLED,
+      workingTimeoutMs: e.SCHEDULE_WORKING_TIMEOUT_MINUTES * 60_000,
+      alertsCron: e.ALERTS_CRON,
     },
   };
 }

@@ -12,6 +12,7 @@ import { createRedisConnection } from './clients/redis.ts';
 import { createUpstreamClient, type UpstreamClient } from './clients/upstream-client.ts';
 import type { Config } from './config.ts';
 import { createDatabase, type Db } from './db/database.ts';
+import { type DeliveryLedger, deliveryLedgerFactory } from './db/repos/delivery-ledger.ts';
 import { importRecordsFactory } from './db/repos/import-records.ts';
 import { jobRecordsFactory } from './db/repos/job-records.ts';
 import { schedulesRepoFactory } from './db/repos/schedules.ts';
@@ -38,6 +39,7 @@ import {
 import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
 import { type ChannelSet, createChannels } from './services/delivery/channels/create-channels.ts';
 import { type ScheduleService, scheduleServiceFactory } from './services/delivery/schedule-service.ts';
+import { type LedgerSender, ledgerSenderFactory } from './services/delivery/send/ledger-sender.ts';
 import { type ForecastService, forecastServiceFactory } from './services/forecast/forecast-service.ts';
 import { type HealthService, healthServiceFactory } from './services/health-service.ts';
 import { type ImportHistory, importHistoryFactory } from './services/imports/import-history.ts';
@@ -67,6 +69,8 @@ export interface Container {
   importHistory: ImportHistory;
   /** delivery channels (e-mail, WhatsApp, Slack, webhooks), each optional */
   channels: ChannelSet;
+  /** the exactly-once ledger and the sender that goes through it (schedules and alerts alike) */
+  delivery: { ledger: DeliveryLedger; sender: LedgerSender };
   schedules: ScheduleService;
   /** this container's Prometheus metrics (GET /metrics) */
   metrics: Metrics;
@@ -200,6 +204,18 @@ export function createContainer(
   importsRef = imports;
 
   const channels = createChannels(config, logger);
+  const ledger = deliveryLedgerFactory(db);
+  const sender = ledgerSenderFactory({
+    ledger,
+    channels,
+    policy: {
+      maxAttempts: config.delivery.maxAttempts,
+      retryBaseMs: config.delivery.retryBaseMs,
+      timeoutMs: config.delivery.timeoutMs,
+    },
+    logger,
+    observe: (e) => metrics.deliveryAttempts.observe({ channel: e.channel, outcome: e.outcome }, e.seconds),
+  });
   const schedules = scheduleServiceFactory({
     repo: schedulesRepoFactory(db),
     channels,
@@ -227,6 +243,7 @@ export function createContainer(
     imports,
     importHistory: importHistoryFactory({ store: importStore, businessTz: config.businessTz }),
     channels,
+    delivery: { ledger, sender },
     schedules,
     metrics,
     processors,

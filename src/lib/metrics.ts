@@ -111,6 +111,30 @@ export function createMetrics() {
       labelNames: ['queue', 'name'] as const,
       ...opts,
     }),
+    deliveryAttempts: new client.Histogram({
+      name: `${PREFIX}delivery_attempt_duration_seconds`,
+      help: 'Delivery send attempts by channel and outcome (sent, retrying, failed, unknown)',
+      labelNames: ['channel', 'outcome'] as const,
+      buckets: DURATION_BUCKETS,
+      ...opts,
+    }),
+    deliveryRenders: new client.Counter({
+      name: `${PREFIX}delivery_renders_total`,
+      help: 'Report files rendered for scheduled delivery (one per slice and format, not per recipient)',
+      ...opts,
+    }),
+    scheduleRuns: new client.Counter({
+      name: `${PREFIX}schedule_runs_total`,
+      help: 'Schedule runs finished by this process, by trigger (cron, catch_up, manual) and state',
+      labelNames: ['trigger', 'state'] as const,
+      ...opts,
+    }),
+    alertNotifications: new client.Counter({
+      name: `${PREFIX}alert_notifications_total`,
+      help: 'Alert transitions notified, by kind (firing, repeat, resolved)',
+      labelNames: ['kind'] as const,
+      ...opts,
+    }),
     scrapeErrors: new client.Counter({
       name: `${PREFIX}metrics_collect_errors_total`,
       help: 'Collectors that could not read their source at scrape time (e.g. the queue store down)',

@@ -127,6 +127,68 @@ export function deliveryLedgerFactory(db: Db) {
     async byKey(key: string): Promise<DeliveryRow | undefined> {
       return k.selectFrom('deliveries').selectAll().where('key', '=', key).executeTakeFirst();
     },
+
+    /**
+     * Sends whose lease ran out without an answer (the sender died, or hung past it) become
+     * `unknown`: the provider may have accepted them, so they are shown, never resent by themselves.
+     * Returns how many.
+     */
+    async expireLeases(nowIso = now()): Promise<number> {
+      const result = await k
+        .updateTable('deliveries')
+        .set({
+          state: 'unknown',
+          lease_until: null,
+          updated_at: nowIso,
+          error: 'lease expired: outcome unknown',
+        })
+        .where('state', '=', 'sending')
+        .where('lease_until', '<', nowIso)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    /** An admin's resend: a failed or unknown delivery goes back to `pending`; false otherwise. */
+    async reopen(id: string): Promise<boolean> {
+      const result = await k
+        .updateTable('deliveries')
+        .set({ state: 'pending', lease_until: null, next_attempt_at: null, updated_at: now() })
+        .where('id', '=', id)
+        .where('state', 'in', ['failed', 'unknown'])
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Newest first; `from`/`to` bound created_at (ISO, inclusive of from, exclusive of to). */
+    async list(filter: {
+      state?: DeliveryState | undefined;
+      source?: string | undefined;
+      sourceId?: string | undefined;
+      period?: string | undefined;
+      from?: string | undefined;
+      to?: string | undefined;
+      limit: number;
+      offset: number;
+    }): Promise<{ items: DeliveryRow[]; total: number }> {
+      let q = k.selectFrom('deliveries');
+      if (filter.state) q = q.where('state', '=', filter.state);
+      if (filter.source) q = q.where('source', '=', filter.source);
+      if (filter.sourceId) q = q.where('source_id', '=', filter.sourceId);
+      if (filter.period) q = q.where('period', '=', filter.period);
+      if (filter.from) q = q.where('created_at', '>=', filter.from);
+      if (filter.to) q = q.where('created_at', '<', filter.to);
+      const [items, count] = await Promise.all([
+        q
+          .selectAll()
+          .orderBy('created_at', 'desc')
+          .orderBy('id')
+          .limit(filter.limit)
+          .offset(filter.offset)
+          .execute(),
+        q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { items, total: Number(count.n) };
+    },
   });
 }
 
