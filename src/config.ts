@@ -232,6 +232,7 @@ export const EnvSchema = z.object({
     .optional(),
   SLACK_API_URL: url(['http:', 'https:']).default('https://slack.com/api'),
   WEBHOOK_SECRET: z.string().min(16, 'must have at least 16 characters').optional(),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
   DELIVERY_MAX_ATTEMPTS: intFrom(5, 1, 20),
   DELIVERY_RETRY_BASE_MS: intFrom(30_000, 10, 3_600_000),
   DELIVERY_CONCURRENCY: intFrom(8, 1, 64),
@@ -355,6 +356,8 @@ export interface Config {
       | undefined;
     slack: { apiUrl: string; botToken: string | undefined };
     webhookSecret: string | undefined;
+    /** how recipients reach this service: the base of the signed download links they are sent */
+    publicUrl: string;
     /** attempts per recipient, the first included, before a transient error counts as failed */
     maxAttempts: number;
     /** retry n waits base × 2^(n-1), or the provider's Retry-After when longer */
@@ -540,6 +543,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           : undefined,
       slack: { apiUrl: e.SLACK_API_URL, botToken: e.SLACK_BOT_TOKEN },
       webhookSecret: e.WEBHOOK_SECRET,
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
       maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
       retryBaseMs: e.DELIVERY_RETRY_BASE_MS,
       concurrency: e.DELIVERY_CONCURRENCY,

@@ -9,7 +9,9 @@
  * What to send is stored with the claim (the ledger's `detail`), so a run that resumes after a
  * crash, or an admin's resend, sends the very message the first attempt would have.
  */
+
 import type { DeliveryLedger, DeliveryRow, DeliveryState } from '../../../db/repos/delivery-ledger.ts';
+import { abortableSleep } from '../../../lib/sleep.ts';
 import type { Slice } from '../../../models/schedules.ts';
 import type { ChannelKind, DeliveryMessage } from '../channels/channel-types.ts';
 import { ChannelError } from '../channels/channel-types.ts';
@@ -64,21 +66,6 @@ export interface LedgerSenderDeps {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 function toOutcome(row: DeliveryRow, claimed: boolean): DeliverOutcome {
   return {
     deliveryId: row.id,
@@ -92,7 +79,7 @@ function toOutcome(row: DeliveryRow, claimed: boolean): DeliverOutcome {
 
 export function ledgerSenderFactory(deps: LedgerSenderDeps) {
   const { ledger, channels, policy, logger } = deps;
-  const sleep = deps.sleep ?? defaultSleep;
+  const sleep = deps.sleep ?? abortableSleep;
   // Longer than one attempt may take: past it, nobody can still be sending.
   const leaseMs = policy.timeoutMs + 60_000;
 
