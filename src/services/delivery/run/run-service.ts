@@ -58,6 +58,7 @@ export interface RunServiceDeps {
 
 const SETTLED = new Set(['sent', 'failed', 'unknown']);
 const FRESHNESS_POLL_MS = 60_000;
+const SLICE_CONCURRENCY = 2;
 
 export function keyFor(schedule: { id: string }, period: string, r: Recipient): string {
   return deliveryKey('schedule', schedule.id, period, r.channel, r.address);
@@ -238,11 +239,11 @@ export function runServiceFactory(deps: RunServiceDeps) {
         late: payload.late,
       });
       try {
-        // Slices one after another (each renders in the pool), recipients of a slice in parallel.
-        const outcomes: RecipientOutcome[] = [];
-        for (const group of groupBySlice(schedule.recipients)) {
-          outcomes.push(...(await runSlice(schedule, period, group, payload, ctx.signal)));
-        }
+        // Two slices at a time: one builds its document while the other renders or sends.
+        const perSlice = await mapLimit(groupBySlice(schedule.recipients), SLICE_CONCURRENCY, (group) =>
+          runSlice(schedule, period, group, payload, ctx.signal),
+        );
+        const outcomes = perSlice.flat();
         const state = runStateOf(
           outcomes.map((o) => o.state),
           payload.late,
