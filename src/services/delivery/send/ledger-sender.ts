@@ -80,8 +80,9 @@ function toOutcome(row: DeliveryRow, claimed: boolean): DeliverOutcome {
 export function ledgerSenderFactory(deps: LedgerSenderDeps) {
   const { ledger, channels, policy, logger } = deps;
   const sleep = deps.sleep ?? abortableSleep;
-  // Longer than one attempt may take: past it, nobody can still be sending.
-  const leaseMs = policy.timeoutMs + 60_000;
+  // Longer than one attempt may take (each attempt is aborted at timeoutMs): past it, nobody can
+  // still be sending, so the outcome is `unknown`.
+  const leaseMs = 2 * policy.timeoutMs + 5_000;
 
   function messageOf(row: DeliveryRow): DeliveryMessage {
     const detail = JSON.parse(row.detail ?? 'null') as DeliveryDetail | null;
@@ -155,6 +156,13 @@ export function ledgerSenderFactory(deps: LedgerSenderDeps) {
           await sleep(wait, signal);
           continue;
         }
+      }
+      if (row.state === 'sending' && row.lease_until) {
+        // Another sender holds it (or held it, and died): wait for its outcome, at most its lease.
+        const wait = Date.parse(row.lease_until) - Date.now();
+        if (wait > 0) await sleep(Math.min(wait + 10, 1_000), signal);
+        else await ledger.expireLeases();
+        continue;
       }
       if (row.state !== 'pending' && row.state !== 'retrying') return toOutcome(row, claimed);
       if (!(await ledger.startSending(id, leaseMs))) {
