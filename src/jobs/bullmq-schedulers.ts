@@ -7,6 +7,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QueueUnavailableError } from './queue-types.ts';
 
+const READY_WAIT_MS = 2_000;
+
 export interface SchedulerSpec {
   id: string;
   pattern: string;
@@ -33,8 +35,27 @@ export function createBullmqSchedulers(opts: {
   const queue = new Queue(opts.queue, { connection: opts.redis, prefix: opts.prefix });
   // The connection is shared (fail-fast); an error event without a listener would crash.
   queue.on('error', () => {});
+  const ready = async () => {
+    if (opts.redis.status === 'ready') return;
+    if (
+      opts.redis.status === 'connecting' ||
+      opts.redis.status === 'connect' ||
+      opts.redis.status === 'wait'
+    ) {
+      // starting up: a first connection is a few milliseconds away
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, READY_WAIT_MS);
+        opts.redis.once('ready', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    const now = opts.redis.status as string;
+    if (now !== 'ready') throw new QueueUnavailableError(`redis is ${now}`);
+  };
   const guard = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
-    if (opts.redis.status !== 'ready') throw new QueueUnavailableError(`redis is ${opts.redis.status}`);
+    await ready();
     try {
       return await run();
     } catch (err) {

@@ -13,6 +13,7 @@ import type { BullmqSchedulers } from '../../../jobs/bullmq-schedulers.ts';
 import type { ScheduleTicker } from './schedule-ticker.ts';
 
 const SWEEP_EVERY_MS = 60_000;
+const RETRY_START_MS = 30_000;
 
 export interface ScheduleRunnerDeps {
   listEnabled(): Promise<StoredSchedule[]>;
@@ -37,6 +38,7 @@ export function scheduleRunnerFactory(deps: ScheduleRunnerDeps) {
   let alertsTimer: Cron | undefined;
   let sweeper: NodeJS.Timeout | undefined;
   let started = false;
+  let retry: NodeJS.Timeout | undefined;
 
   async function fire(scheduleId: string): Promise<number> {
     const schedule = await deps.load(scheduleId);
@@ -56,6 +58,42 @@ export function scheduleRunnerFactory(deps: ScheduleRunnerDeps) {
         );
       }),
     );
+  }
+
+  async function arming() {
+    const enabled = await deps.listEnabled();
+    if (deps.schedulers) {
+      const ids = new Set(enabled.map((s) => s.id));
+      for (const id of await deps.schedulers.ids())
+        if (!ids.has(id) && id !== ALERTS_SCHEDULER_ID) await deps.schedulers.remove(id);
+      if (deps.alerts)
+        await deps.schedulers.upsert({
+          id: ALERTS_SCHEDULER_ID,
+          pattern: deps.alerts.cron,
+          tz: deps.alerts.tz,
+          job: { name: 'alerts-check', data: {} },
+        });
+    } else if (deps.alerts) {
+      const alerts = deps.alerts;
+      alertsTimer ??= new Cron(alerts.cron, { timezone: alerts.tz, protect: true, unref: true }, async () => {
+        await alerts
+          .check()
+          .catch((err: unknown) => deps.logger.warn({ err }, 'scheduled alert check failed'));
+      });
+    }
+    let caughtUp = 0;
+    for (const s of enabled) {
+      await upsert(s);
+      caughtUp += await deps.ticker.tick(s, now());
+    }
+    deps.logger.info(
+      { schedules: enabled.length, caughtUp, mode: deps.schedulers ? 'bullmq' : 'croner' },
+      'schedules armed',
+    );
+    sweeper = setInterval(() => {
+      sweep().catch((err: unknown) => deps.logger.warn({ err }, 'schedule sweep failed'));
+    }, SWEEP_EVERY_MS);
+    sweeper.unref();
   }
 
   async function sweep() {
@@ -80,45 +118,24 @@ export function scheduleRunnerFactory(deps: ScheduleRunnerDeps) {
     fire,
     sweep,
 
-    /** Arms every enabled schedule and catches up what was missed. Idempotent. */
+    /**
+     * Arms every enabled schedule and catches up what was missed. Idempotent. When the database or
+     * Redis is not there, it says so and tries again in a while: the API still starts.
+     */
     async start(): Promise<void> {
       if (started) return;
       started = true;
-      const enabled = await deps.listEnabled();
-      if (deps.schedulers) {
-        const ids = new Set(enabled.map((s) => s.id));
-        for (const id of await deps.schedulers.ids())
-          if (!ids.has(id) && id !== ALERTS_SCHEDULER_ID) await deps.schedulers.remove(id);
-        if (deps.alerts)
-          await deps.schedulers.upsert({
-            id: ALERTS_SCHEDULER_ID,
-            pattern: deps.alerts.cron,
-            tz: deps.alerts.tz,
-            job: { name: 'alerts-check', data: {} },
-          });
-      } else if (deps.alerts) {
-        const alerts = deps.alerts;
-        alertsTimer = new Cron(alerts.cron, { timezone: alerts.tz, protect: true, unref: true }, async () => {
-          await alerts
-            .check()
-            .catch((err: unknown) => deps.logger.warn({ err }, 'scheduled alert check failed'));
-        });
+      try {
+        await arming();
+      } catch (err) {
+        started = false;
+        deps.logger.warn({ err }, `schedules not armed; trying again in ${RETRY_START_MS / 1000} s`);
+        retry = setTimeout(() => void this.start(), RETRY_START_MS);
+        retry.unref();
       }
-      let caughtUp = 0;
-      for (const s of enabled) {
-        await upsert(s);
-        caughtUp += await deps.ticker.tick(s, now());
-      }
-      deps.logger.info(
-        { schedules: enabled.length, caughtUp, mode: deps.schedulers ? 'bullmq' : 'croner' },
-        'schedules armed',
-      );
-      sweeper = setInterval(() => {
-        sweep().catch((err: unknown) => deps.logger.warn({ err }, 'schedule sweep failed'));
-      }, SWEEP_EVERY_MS);
-      sweeper.unref();
     },
 
+    /** After a schedule was created, changed or deleted (`schedule` undefined). */
     /** After a schedule was created, changed or deleted (`schedule` undefined). */
     async changed(id: string, schedule: StoredSchedule | undefined): Promise<void> {
       if (!started) return;
@@ -133,6 +150,7 @@ export function scheduleRunnerFactory(deps: ScheduleRunnerDeps) {
       timers.clear();
       alertsTimer?.stop();
       if (sweeper) clearInterval(sweeper);
+      if (retry) clearTimeout(retry);
       await deps.schedulers?.close();
     },
   };
