@@ -39,8 +39,10 @@ export const deliveryRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const out = await app.services.deliveries.run(request.params.id, request.body);
-      return 'dryRun' in out ? out : reply.code(202).send(out);
+      const { id } = request.params;
+      const { period, dryRun } = request.body;
+      if (dryRun) return app.services.deliveries.plan(id, period);
+      return reply.code(202).send(await app.services.deliveries.start(id, period));
     },
   );
 

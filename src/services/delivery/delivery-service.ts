@@ -80,32 +80,37 @@ export function deliveryServiceFactory(deps: DeliveryServiceDeps) {
   }
 
   return {
-    async run(id: string, body: { period?: string | undefined; dryRun: boolean }) {
+    /** Who would get which file for the period: sends nothing, renders nothing. */
+    async plan(id: string, periodKey?: string) {
       const schedule = await deps.load(id);
-      const period = periodOf(schedule, body.period);
-      if (body.dryRun) {
-        const formats = schedule.report.format === 'both' ? ['pdf', 'xlsx'] : [schedule.report.format];
-        const groups = groupBySlice(schedule.recipients);
-        const recipients = await Promise.all(
-          schedule.recipients.map(async (r) => {
-            const row = await deps.ledger.byKey(keyFor(schedule, period.key, r));
-            return {
-              channel: r.channel,
-              address: r.address,
-              ...(r.name ? { name: r.name } : {}),
-              slice: sliceKey(r.slice),
-              files: formats.map((f) => friendlyFileName(schedule.report.type, period.key, r.slice, f)),
-              alreadyDelivered: row !== undefined && ['sent', 'failed', 'unknown'].includes(row.state),
-            };
-          }),
-        );
-        return {
-          dryRun: true as const,
-          period: { key: period.key, from: period.from, to: period.to },
-          renders: groups.length * formats.length,
-          recipients,
-        };
-      }
+      const period = periodOf(schedule, periodKey);
+      const formats = schedule.report.format === 'both' ? ['pdf', 'xlsx'] : [schedule.report.format];
+      const groups = groupBySlice(schedule.recipients);
+      const recipients = await Promise.all(
+        schedule.recipients.map(async (r) => {
+          const row = await deps.ledger.byKey(keyFor(schedule, period.key, r));
+          return {
+            channel: r.channel,
+            address: r.address,
+            ...(r.name ? { name: r.name } : {}),
+            slice: sliceKey(r.slice),
+            files: formats.map((f) => friendlyFileName(schedule.report.type, period.key, r.slice, f)),
+            alreadyDelivered: row !== undefined && ['sent', 'failed', 'unknown'].includes(row.state),
+          };
+        }),
+      );
+      return {
+        dryRun: true as const,
+        period: { key: period.key, from: period.from, to: period.to },
+        renders: groups.length * formats.length,
+        recipients,
+      };
+    },
+
+    /** Enqueues a manual run of the period (the ledger still sends each recipient once). */
+    async start(id: string, periodKey?: string) {
+      const schedule = await deps.load(id);
+      const period = periodOf(schedule, periodKey);
       const runId = `run-m-${randomBytes(12).toString('base64url')}`;
       try {
         await deps.jobs.enqueue(
