@@ -106,3 +106,67 @@ test('four API processes upsert one job scheduler; a worker makes one run per pe
   assert.equal(patched.status, 200);
   assert.deepEqual(await schedulers.ids(), []);
 });
+
+test('Redis restarted during a run: the run finishes, each recipient has exactly one message', async (t: TestContext) => {
+  const redis = await startRedis();
+  t.after(() => redis.stop());
+  if (!redis.kill || !redis.restart)
+    throw new Error('this test needs a private redis-server (apt-get install redis-server)');
+  const upstream = await createSampleUpstream({
+    port: 0,
+    seed: 7,
+    stores: 3,
+    products: 10,
+    days: 40,
+    linesPerDay: 30,
+    endDate: '2026-06-14',
+    logger: false,
+  });
+  t.after(() => upstream.close());
+  const smtp = await startSmtpPeer(t, { delayMs: 250 });
+  const env = {
+    UPSTREAM_URL: upstream.url,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: uniquePrefix('restart'),
+    DATABASE_URL: await testDatabaseUrl(t, 'delivery_redis_restart'),
+    ANALYTICS_TODAY: '2026-06-15',
+    SMTP_URL: smtp.url,
+    DELIVERY_CONCURRENCY: '2',
+    SCHEDULER_ENABLED: 'false',
+  };
+  const app = await build(t, env);
+  startInProcessWorker(t, env);
+  const recipients = Array.from({ length: 12 }, (_, i) => ({
+    channel: 'email',
+    address: `r${i}@example.com`,
+  }));
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/v1/schedules',
+    headers: auth('admin'),
+    payload: { name: 'Restart', report: { type: 'daily', format: 'pdf' }, cron: '0 7 * * *', recipients },
+  });
+  assert.equal(created.statusCode, 201, created.body);
+  const id = created.json().id as string;
+  const run = await app.inject({
+    method: 'POST',
+    url: `/api/v1/schedules/${id}/run`,
+    headers: auth('admin'),
+    payload: { period: '2026-06-14' },
+  });
+  assert.equal(run.statusCode, 202, run.body);
+  await waitUntil('a few are sent', async () => smtp.received.length >= 3, 60_000);
+  await redis.kill();
+  await redis.restart();
+  await waitUntil(
+    'the run is recorded as finished',
+    async () => {
+      const r = await app.inject({ url: run.json().statusUrl, headers: auth('analyst') });
+      return r.statusCode === 200 && r.json().state !== 'working';
+    },
+    60_000,
+  );
+  const final = (await app.inject({ url: run.json().statusUrl, headers: auth('analyst') })).json();
+  assert.equal(final.state, 'success');
+  for (const r of recipients) assert.equal(smtp.to(r.address).length, 1, `${r.address}: exactly one message`);
+});
