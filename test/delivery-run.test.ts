@@ -225,3 +225,36 @@ test('a period that does not fit the schedule is a 400 naming body.period', asyn
   });
   assert.equal(analyst.statusCode, 403);
 });
+
+test('freshness: over incomplete data a run sends marked, or skips (noop) when the schedule says so', async (t) => {
+  const { smtp, app, a } = await setup(t);
+  // The business day still open (today) is incomplete by definition.
+  const today = '2026-06-15';
+  const marked = await createSchedule(
+    app,
+    [{ channel: 'email', address: 'marked@example.com', slice: { storeId: a } }],
+    'pdf',
+  );
+  const run = await runAndWait(app, marked, today);
+  assert.equal(run.state, 'success');
+  const mail = smtp.to('marked@example.com')[0]!.parsed;
+  assert.match(String(mail.subject), /^\[Incomplete data\] /);
+  assert.match(String(mail.text), /not complete/);
+
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/schedules',
+    headers: auth('admin'),
+    payload: {
+      name: 'Only complete data',
+      report: { type: 'daily', format: 'pdf' },
+      cron: '0 7 * * *',
+      recipients: [{ channel: 'email', address: 'strict@example.com' }],
+      options: { freshness: { waitMinutes: 0, onIncomplete: 'skip' } },
+    },
+  });
+  const skipped = await runAndWait(app, res.json().id, today);
+  assert.equal(skipped.state, 'noop');
+  assert.equal(skipped.recipients[0]!.state, 'skipped');
+  assert.equal(smtp.to('strict@example.com').length, 0);
+});

@@ -131,3 +131,23 @@ test('catch-up after a 3-day downtime sends each missed period once, late; never
     ['2026-12-03'],
   );
 });
+
+test('a run still working past the timeout is marked error, and running it again counts an attempt', async (t) => {
+  const { runs } = await harness(t);
+  const run = {
+    id: 'run-stuck000001',
+    scheduleId: 'sch-x',
+    period: '2026-12-01',
+    trigger: 'cron',
+    fireAt: '2026-12-02T06:00:00.000Z',
+    late: false,
+  };
+  assert.equal(await runs.begin(run), 1);
+  assert.equal(await runs.expireWorking(new Date(Date.now() - 60_000).toISOString()), 0, 'not yet');
+  assert.equal(await runs.expireWorking(new Date(Date.now() + 60_000).toISOString()), 1);
+  const stuck = await runs.get(run.id);
+  assert.equal(stuck?.state, 'error');
+  assert.match(stuck?.error ?? '', /SCHEDULE_WORKING_TIMEOUT/);
+  assert.equal(await runs.begin(run), 2, 'the same run, retried');
+  assert.equal((await runs.get(run.id))?.state, 'working');
+});
