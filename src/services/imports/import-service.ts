@@ -24,7 +24,8 @@ import type {
   ImportStatus,
 } from '../../models/imports.ts';
 import type { UpstreamBulkResult, UpstreamSaleLine } from '../../models/upstream.ts';
-import { type FileFormat, inspectXlsx, sniffFormat, type XlsxInspection } from './file-inspect.ts';
+import { inspectXlsx, type XlsxInspection } from './file-inspect.ts';
+import { type FileFormat, sniffFormat } from './file-sniff.ts';
 import { importDownloadsFactory } from './import-downloads.ts';
 import { FileRejectedError } from './import-errors.ts';
 import {
