@@ -8,6 +8,8 @@
  * directory is checked against the limits first, then every entry is inflated once with its real
  * output counted (aborted as soon as it passes what was declared), and exceljs is then handed a
  * new ZIP made of the measured bytes only (`xlsxReaderInput`), never the uploaded file itself.
+ * Within those limits one text can still run to hundreds of millions of characters, which exceljs
+ * would gather whole: the XML parts pass through a guard (xml-guard.ts) that cuts such texts.
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -29,6 +31,7 @@ import {
 } from '../../lib/zip-format.ts';
 import { RESAVE, SAVE_AS } from './file-sniff.ts';
 import { FileRejectedError, UnsupportedFileError } from './import-errors.ts';
+import { XmlGuard } from './xml-guard.ts';
 
 export interface XlsxLimits {
   /** entries in the ZIP (a workbook has a few dozen) */
@@ -69,6 +72,8 @@ export interface XlsxPart {
   compressedSize: number;
   /** what it really inflated to */
   size: number;
+  /** its size once through the XML guard (XML parts; the others never reach exceljs) */
+  readerSize: number;
   /** where its compressed data starts in the file */
   dataOffset: number;
 }
@@ -335,7 +340,9 @@ async function inflateAll(
     const dataOffset = entry.offset + 30 + nameLength + header.readUInt16LE(28);
 
     const sink = kept.sinkFor(entry.name);
+    const guard = guardFor(entry.name);
     let produced = 0;
+    let readerSize = 0;
     const count = async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
         produced += chunk.length;
@@ -352,6 +359,7 @@ async function inflateAll(
           });
         }
         sink?.write(chunk);
+        if (guard) readerSize += guard.measure(chunk);
       }
     };
     const raw = readRange(fh, dataOffset, entry.compressed);
@@ -372,6 +380,7 @@ async function inflateAll(
       method: entry.method,
       compressedSize: entry.compressed,
       size: produced,
+      readerSize: guard ? readerSize : produced,
       dataOffset,
     });
   }
@@ -394,6 +403,13 @@ async function* readRange(fh: FileHandle, start: number, length: number): AsyncG
 
 // --- what exceljs reads ------------------------------------------------------------------------
 
+/** The XML guard of a part exceljs may read (xml-guard.ts); none for the others. */
+function guardFor(name: string): XmlGuard | undefined {
+  const key = partKey(name);
+  if (!key.endsWith('.xml') && !key.endsWith('.rels')) return undefined;
+  return new XmlGuard(name, key === partKey(SHARED_STRINGS) ? 'sharedStrings' : 'worksheet');
+}
+
 const EMPTY_SHARED_STRINGS = Buffer.from(
   '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>',
 );
@@ -406,7 +422,8 @@ type Piece = { name: string; data: Buffer } | (XlsxPart & { as: string });
 /**
  * The ZIP handed to exceljs's streaming reader (the file is opened on the first read): a new
  * archive of only the parts it needs for one sheet, in the order it needs them, holding what
- * `inspectXlsx` measured, inflated again and stored.
+ * `inspectXlsx` measured, inflated again, through the XML guard (whose output size the inspection
+ * measured too) and stored.
  *
  * - Nothing reaches exceljs that was not measured: no entry hidden between others, no other sheet
  *   (which it would otherwise inflate and parse just to skip), and since the parts are inflated
@@ -455,14 +472,21 @@ async function* canonicalZip(path: string, pieces: Piece[]): AsyncGenerator<Buff
         yield piece.data;
         continue;
       }
-      yield localHeader(piece.as, piece.size);
+      yield localHeader(piece.as, piece.readerSize);
+      const guard = guardFor(piece.name);
       let produced = 0;
+      let sent = 0;
       for await (const chunk of partData(fh, piece)) {
         produced += chunk.length;
         if (produced > piece.size) break;
-        yield chunk;
+        for (const bytes of guard ? guard.write(chunk) : [chunk]) {
+          sent += bytes.length;
+          yield bytes;
+        }
       }
-      if (produced !== piece.size) throw badZip('The file changed while it was being read.');
+      if (produced !== piece.size || sent !== piece.readerSize) {
+        throw badZip('The file changed while it was being read.');
+      }
     }
     yield localHeader('padding', PADDING_BYTES);
     for (let sent = 0; sent < PADDING_BYTES; sent += ZEROS.length) yield ZEROS;
