@@ -2,17 +2,22 @@
  * What one hostile import may cost: a workbook within the ZIP limits holding one text of 100
  * million characters is imported by the real app in a process of its own, whose peak RSS stays
  * under 400 MB (it was 611 MB before the XML guard; 450 million characters took 3.3 GB), its row
- * marked invalid, and every answer about it small.
+ * marked invalid, and every answer about it small. And in shared mode, a large upload while Redis
+ * is down is a 503 that leaves nothing behind.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
+import { auth, build } from './helpers/app.ts';
 import { longTextWorkbook } from './helpers/long-text-workbook.ts';
+import { testDatabaseUrl } from './helpers/postgres.ts';
+import { startRedis, uniquePrefix } from './helpers/redis.ts';
+import { workbook } from './helpers/spreadsheets.ts';
 
 const execFileAsync = promisify(execFile);
 const CHARS = 100_000_000;
@@ -110,4 +115,62 @@ describe('a workbook holding one text of 100 million characters', () => {
       assert.ok(report.errors.bytes < 1024 * 1024, `the error workbook is ${report.errors.bytes} bytes`);
     });
   }
+});
+
+test('shared mode: a large upload while Redis is down is a 503 naming the queue, and leaves nothing behind', async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.stop());
+  if (!redis.kill || !redis.restart) return t.skip('needs a private redis-server to stop it');
+  const exportsDir = await mkdtemp(join(dir, 'shared-'));
+  const app = await build(t, {
+    UPSTREAM_URL: upstream.url,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: uniquePrefix('imports'),
+    DATABASE_URL: await testDatabaseUrl(t, 'import_limits'),
+    EXPORTS_DIR: exportsDir,
+    // every upload is "large": it is stored and queued
+    IMPORT_INLINE_MAX_KB: '0',
+  });
+  const file = await workbook({
+    rows: [
+      ['SKU', 'Product Name', 'Category', 'Price'],
+      ['Q-1', 'Queued', 'Misc', 1.5],
+    ],
+  });
+  const boundary = 'RedisDownBoundary';
+  const upload = () =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/excel/upload?kind=products',
+      headers: { ...auth('admin'), 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="q.xlsx"\r\n` +
+            'Content-Type: application/octet-stream\r\n\r\n',
+        ),
+        file,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]),
+    });
+  assert.equal((await upload()).statusCode, 202, 'queued while Redis is up');
+
+  await redis.kill();
+  try {
+    const res = await upload();
+    assert.equal(res.statusCode, 503, res.body);
+    assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+    const problem = res.json() as Record<string, unknown>;
+    assert.equal(problem.type, 'urn:salesflow:problem:queue-unavailable');
+    assert.match(
+      String(problem.detail),
+      /^The import could not be queued: job queue unavailable: .+; nothing was kept/,
+    );
+  } finally {
+    await redis.restart();
+  }
+  // nothing half-written: one import recorded and stored, the one queued before the outage
+  const list = await app.inject({ url: '/api/v1/excel/imports', headers: auth('admin') });
+  assert.equal(list.statusCode, 200, list.body);
+  assert.equal((list.json() as { total: number }).total, 1);
+  assert.equal((await readdir(join(exportsDir, 'imports'))).length, 1);
 });

@@ -12,9 +12,9 @@ import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { UpstreamClient } from '../../clients/upstream-client.ts';
 import type { Config } from '../../config.ts';
-import { AppError, NotFoundError } from '../../errors.ts';
+import { AppError, NotFoundError, ServiceUnavailableError } from '../../errors.ts';
 import type { AppJobQueue } from '../../jobs/job-registry.ts';
-import { type JobContext, PermanentJobError } from '../../jobs/queue-types.ts';
+import { type JobContext, PermanentJobError, QueueUnavailableError } from '../../jobs/queue-types.ts';
 import { formatDay, parseDay } from '../../lib/calendar.ts';
 import type {
   CommitReport,
@@ -27,7 +27,7 @@ import type { UpstreamBulkResult, UpstreamSaleLine } from '../../models/upstream
 import { inspectXlsx, type XlsxInspection } from './file-inspect.ts';
 import { type FileFormat, sniffFormat } from './file-sniff.ts';
 import { importDownloadsFactory } from './import-downloads.ts';
-import { FileRejectedError } from './import-errors.ts';
+import { FileRejectedError, ImportInterruptedError, ImportRejectedError } from './import-errors.ts';
 import {
   columnLetter,
   countKnownHeaders,
@@ -83,53 +83,6 @@ export interface ImportServiceDeps {
   };
   config: Pick<Config, 'imports' | 'businessTz'>;
   logger: FastifyBaseLogger;
-}
-
-/** reject_all met invalid rows: nothing was pushed. The answer carries the rows to fix. */
-export class ImportRejectedError extends AppError {
-  constructor(result: ImportResult) {
-    super(
-      422,
-      'import-rejected',
-      'The file has invalid rows; nothing was imported',
-      `${result.invalid} of ${result.rows} rows are invalid (first: row ${result.errors[0]?.row}: ` +
-        `${result.errors[0]?.message}). Fix them (${result.links.errors} lists every one) and upload again, ` +
-        'or send onError=skip_invalid to import the valid rows only.',
-      {
-        importId: result.importId,
-        rowErrors: result.errors.slice(0, 100),
-        errorsTotal: result.errorsTotal,
-        resultUrl: result.links.self,
-        errorsUrl: result.links.errors,
-      },
-    );
-  }
-}
-
-/** A commit stopped because the system of record failed; the answer says which rows reached it. */
-export class ImportInterruptedError extends AppError {
-  constructor(result: ImportResult, commit: CommitReport) {
-    const reached = commit.reachedUpstream.map((r) =>
-      r.fromRow === r.toRow ? `${r.fromRow}` : `${r.fromRow}–${r.toRow}`,
-    );
-    super(
-      502,
-      'import-interrupted',
-      'The import stopped: the system of record failed',
-      `${commit.error ?? 'the system of record failed'}. ` +
-        (reached.length
-          ? `Rows ${reached.slice(0, 20).join(', ')}${reached.length > 20 ? ', …' : ''} reached the system of record; `
-          : 'No row reached the system of record; ') +
-        `${commit.notSent} rows were not sent. Upload the same file again to finish: rows already applied come back unchanged.`,
-      {
-        importId: result.importId,
-        reachedUpstream: commit.reachedUpstream,
-        notSent: commit.notSent,
-        resultUrl: result.links.self,
-        errorsUrl: result.links.errors,
-      },
-    );
-  }
 }
 
 export type UploadOutcome =
@@ -656,12 +609,23 @@ export function importServiceFactory({
       }
 
       if (saved.bytes > config.imports.inlineMaxBytes) {
-        await jobs.enqueue(
-          'imports',
-          'run',
-          { importId },
-          { jobId: importId, attempts: JOB_ATTEMPTS, backoffMs: 2_000 },
-        );
+        try {
+          await jobs.enqueue(
+            'imports',
+            'run',
+            { importId },
+            { jobId: importId, attempts: JOB_ATTEMPTS, backoffMs: 2_000 },
+          );
+        } catch (err) {
+          // Not queued, not kept: no record waits for a job that will never run. (A job queued
+          // before an answer was lost finds no request and fails for good.)
+          await store.remove(importId);
+          if (!(err instanceof QueueUnavailableError)) throw err;
+          throw new ServiceUnavailableError(
+            'queue-unavailable',
+            `The import could not be queued: ${err.message}; nothing was kept: upload the file again shortly.`,
+          );
+        }
         return { kind: 'queued', importId, statusUrl: links(importId).self };
       }
       let outcome: Awaited<ReturnType<typeof runImport>>;
