@@ -152,7 +152,9 @@ test('shared mode: a large upload while Redis is down is a 503 naming the queue,
         Buffer.from(`\r\n--${boundary}--\r\n`),
       ]),
     });
-  assert.equal((await upload()).statusCode, 202, 'queued while Redis is up');
+  const queued = await upload();
+  assert.equal(queued.statusCode, 202, 'queued while Redis is up');
+  const statusUrl = (queued.json() as { statusUrl: string }).statusUrl;
 
   await redis.kill();
   try {
@@ -165,6 +167,10 @@ test('shared mode: a large upload while Redis is down is a 503 naming the queue,
       String(problem.detail),
       /^The import could not be queued: job queue unavailable: .+; nothing was kept/,
     );
+    // the import queued before (no worker runs here): its state is the queue's, unreadable for now
+    const status = await app.inject({ url: statusUrl, headers: auth('admin') });
+    assert.equal(status.statusCode, 503, status.body);
+    assert.equal(status.json().type, 'urn:salesflow:problem:queue-unavailable');
   } finally {
     await redis.restart();
   }

@@ -552,13 +552,21 @@ export function importServiceFactory({
     return result;
   }
 
+  /** The job queue's outage (Redis down, in shared mode) as a 503 saying what could not be done. */
+  function queueProblem(err: unknown, what: string, then: string): unknown {
+    if (!(err instanceof QueueUnavailableError)) return err;
+    return new ServiceUnavailableError('queue-unavailable', `${what}: ${err.message}; ${then}.`);
+  }
+
   /** The stored result, or the queued job's state and progress. */
   async function get(importId: string): Promise<ImportResult> {
     const result = await store.readResult(importId);
     if (result) return result;
     const request = await store.readRequest(importId);
     if (!request) throw new NotFoundError(`No import ${importId} (imports are kept IMPORT_RETENTION_DAYS).`);
-    const job = await jobs.get('imports', importId);
+    const job = await jobs.get('imports', importId).catch((err: unknown) => {
+      throw queueProblem(err, `The state of import ${importId} cannot be read`, 'ask again shortly');
+    });
     if (job?.state === 'failed') {
       const failed = baseResult(request, 'failed', job.progress);
       failed.finishedAt = job.finishedAt;
@@ -620,10 +628,10 @@ export function importServiceFactory({
           // Not queued, not kept: no record waits for a job that will never run. (A job queued
           // before an answer was lost finds no request and fails for good.)
           await store.remove(importId);
-          if (!(err instanceof QueueUnavailableError)) throw err;
-          throw new ServiceUnavailableError(
-            'queue-unavailable',
-            `The import could not be queued: ${err.message}; nothing was kept: upload the file again shortly.`,
+          throw queueProblem(
+            err,
+            'The import could not be queued',
+            'nothing was kept: upload the file again shortly',
           );
         }
         return { kind: 'queued', importId, statusUrl: links(importId).self };
