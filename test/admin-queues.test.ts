@@ -57,6 +57,7 @@ test('scripts: 401 without a key, 403 for a viewer, the API answers an admin key
   const admin = await app.inject({ url: '/admin/queues/api/queues', headers: auth('admin') });
   assert.equal(admin.statusCode, 200);
   assert.deepEqual((admin.json() as { queues: { name: string }[] }).queues.map((q) => q.name).sort(), [
+    'deliveries',
     'imports',
     'reports',
   ]);
@@ -111,6 +112,7 @@ test('headless Chromium: sign in at /admin/login, then the board lists the queue
 
   await page.getByText('reports', { exact: true }).first().waitFor({ timeout: 30_000 });
   await page.getByText('imports', { exact: true }).first().waitFor({ timeout: 30_000 });
+  await page.getByText('deliveries', { exact: true }).first().waitFor({ timeout: 30_000 });
   assert.ok(statics.length > 0, 'the board loads its static assets');
   assert.ok(
     statics.every((s) => s === 200 || s === 304),
