@@ -139,9 +139,7 @@ export function alertCheckServiceFactory(deps: AlertCheckDeps) {
       const reached = new Set(buckets.flatMap((b) => b.notices.map((n) => n.alert.id)));
       for (const n of notices) if (reached.has(n.alert.id)) deps.onNotified?.(n.notify);
     }
-    const newEpisode = new Set(
-      transitions.filter((t) => t.change === 'opened' || t.change === 'reopened').map((t) => t.alert.id),
-    );
+    const newEpisode = new Set(transitions.filter((t) => t.newEpisode).map((t) => t.alert.id));
     await deps.records.save(
       transitions.map((t) => t.alert),
       (a) => newEpisode.has(a.id),

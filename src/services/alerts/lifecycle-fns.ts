@@ -48,6 +48,8 @@ export interface Transition {
   alert: AlertRecord;
   previousState: AlertState | null;
   change: AlertChange;
+  /** this day opened a new episode (the first, or after a resolution): the acknowledgement is cleared */
+  newEpisode: boolean;
   /** what to notify now (null: nothing, or suppressed) */
   notify: NotifyKind | null;
   /** why a due notification does not go */
@@ -132,8 +134,9 @@ export function step(
   let next: AlertRecord;
   let change: AlertChange;
   let due: NotifyKind | null = null;
+  const newEpisode = c !== undefined && (!prev || prev.state === 'resolved');
   if (c) {
-    if (!prev || prev.state === 'resolved') {
+    if (newEpisode || !prev) {
       next = {
         id: prev?.id ?? input.idOf(c.ruleId, c.entity.id),
         ruleId: c.ruleId,
@@ -183,7 +186,7 @@ export function step(
     next.lastNotifiedDay = day;
     next.lastNotifiedAt = now;
   }
-  return { alert: next, previousState: prev?.state ?? null, change, notify, suppressed };
+  return { alert: next, previousState: prev?.state ?? null, change, newEpisode, notify, suppressed };
 }
 
 /** Every change one checked day makes: new, continued, fired, resolved and retired alerts. */
@@ -212,6 +215,7 @@ export function applyDay(input: DayInput): Transition[] {
         alert: { ...prev, state: 'resolved', resolvedOn: input.day, consecutive: 0, updatedAt: input.now },
         previousState: prev.state,
         change: 'retired',
+        newEpisode: false,
         notify: null,
         suppressed: null,
       });
