@@ -432,5 +432,5 @@ test('one bucket per recipient across rules, ranked by severity then money, reso
   assert.match(lines[1]!, /orders down to 6 against 31 expected/, 'each line with its explanation');
   assert.match(msg.text, /RESOLVED · Marseille \(store\)/);
   assert.deepEqual(msg.files, []);
-  assert.equal((msg.webhook?.alerts as unknown[]).length, 4);
+  assert.equal((msg.webhook as { alerts: unknown[] }).alerts.length, 4);
 });
