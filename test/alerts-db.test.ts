@@ -108,9 +108,9 @@ for (const adapter of adapters) {
       assert.equal(await repo.insert(rule, '2026-06-02T00:00:00.000Z'), true);
       assert.equal(await repo.insert(rule, '2026-06-02T00:00:00.000Z'), false, 'the id is taken');
       assert.equal(await repo.update({ ...rule, enabled: false }, '2026-06-03T00:00:00.000Z'), true);
-      const read = await repo.get('weekend');
-      assert.equal((read?.rule as AlertRule).enabled, false);
-      assert.equal(read?.updatedAt, '2026-06-03T00:00:00.000Z');
+      const read = (await repo.get('weekend'))!;
+      assert.equal((read.rule as AlertRule).enabled, false);
+      assert.equal(read.updatedAt, '2026-06-03T00:00:00.000Z');
       assert.equal(await repo.update({ ...rule, id: 'nope' }, '2026-06-03T00:00:00.000Z'), false);
       assert.equal(await repo.remove('weekend'), true);
       assert.equal(await repo.remove('weekend'), false);
