@@ -422,7 +422,7 @@ test('one bucket per recipient across rules, ranked by severity then money, reso
   assert.equal(msg.subject, '[critical] SalesFlow alerts 2026-06-01: 3 new, 1 resolved');
   assert.deepEqual(
     msg.headline.map((k) => `${k.label}=${k.value}`),
-    ['New alerts=3', 'Still firing=0', 'Resolved=1', 'Money at stake=€2200.00'],
+    ['New alerts=3', 'Still firing=0', 'Resolved=1', 'Largest at stake=€1200.00'],
   );
   const lines = msg.text.split('\n');
   assert.match(
@@ -433,4 +433,22 @@ test('one bucket per recipient across rules, ranked by severity then money, reso
   assert.match(msg.text, /RESOLVED · Marseille \(store\)/);
   assert.deepEqual(msg.files, []);
   assert.equal((msg.webhook as { alerts: unknown[] }).alerts.length, 4);
+});
+
+test('a long message lists the first 50 alerts and says how many more; the webhook body has them all', () => {
+  const notices = Array.from({ length: 53 }, (_, i) =>
+    notice('out-of-stock', { ...ITEM, id: `7/P${i}`, productId: `P${i}` }, 'firing', {
+      id: `alr-${String(i).padStart(20, '0')}`,
+      moneyAtStake: 1000 - i,
+    }),
+  );
+  const msg = alertMessage(
+    { channel: 'email', address: 'hq@example.com', name: undefined, notices },
+    { day: '2026-06-01', holiday: 'Whit Monday', complete: false, money: (v) => `€${v}` },
+  );
+  assert.equal(msg.text.split('\n').filter((l) => l.startsWith('WARNING · ')).length, 50);
+  assert.match(msg.text, /… and 3 more \(GET \/api\/v1\/alerts lists them all\)\.$/);
+  assert.match(msg.text, /^2026-06-01 was a public holiday: Whit Monday\./);
+  assert.equal(msg.incomplete, true);
+  assert.equal((msg.webhook as { alerts: unknown[] }).alerts.length, 53);
 });

@@ -6,6 +6,9 @@
 import type { StoredMessage } from '../delivery/send/ledger-sender.ts';
 import type { Notice, RecipientBucket } from './notify-fns.ts';
 
+/** Lines of alerts in a message's text; the webhook body carries every alert. */
+export const MAX_NOTICES_IN_TEXT = 50;
+
 export interface MessageContext {
   day: string;
   holiday: string | null;
@@ -65,16 +68,19 @@ export function alertMessage(bucket: RecipientBucket, ctx: MessageContext): Stor
     resolved.length ? `${resolved.length} resolved` : '',
   ].filter(Boolean);
   const subject = `${critical ? '[critical] ' : ''}SalesFlow alerts ${ctx.day}: ${counts.join(', ')}`;
-  const stake = open.reduce((sum, n) => sum + n.alert.moneyAtStake, 0);
+  // The largest, not a sum: a store's drop is also its region's, and would count twice.
+  const stake = open.reduce((max, n) => Math.max(max, n.alert.moneyAtStake), 0);
   const headline = [
     { label: 'New alerts', value: String(firing.length) },
     { label: 'Still firing', value: String(repeats.length) },
     { label: 'Resolved', value: String(resolved.length) },
-    { label: 'Money at stake', value: ctx.money(Math.round(stake * 100) / 100) },
+    { label: 'Largest at stake', value: ctx.money(Math.round(stake * 100) / 100) },
   ];
   const lines: string[] = [];
   if (ctx.holiday) lines.push(`${ctx.day} was a public holiday: ${ctx.holiday}.`, '');
-  for (const n of bucket.notices) lines.push(...noticeLines(n, ctx.money));
+  for (const n of bucket.notices.slice(0, MAX_NOTICES_IN_TEXT)) lines.push(...noticeLines(n, ctx.money));
+  const more = bucket.notices.length - MAX_NOTICES_IN_TEXT;
+  if (more > 0) lines.push(`… and ${more} more (GET /api/v1/alerts lists them all).`);
   return {
     subject,
     headline,
