@@ -4,8 +4,9 @@
  * With the PDF attached: upload it (`POST /{phone-number-id}/media`, multipart), then send a
  * `document` message with the media id, the file name and a caption. With the files as a link: a
  * text message with the link; a message without files (an alert) is a text message too. Outside
- * the 24-hour customer service window the API refuses both with 131047 (nothing was sent), and the channel sends the approved template WHATSAPP_TEMPLATE instead,
- * with the document as its header parameter and the subject as its body variable {{1}}.
+ * the 24-hour customer service window the API refuses both with 131047 (nothing was sent), and the
+ * channel sends the approved template WHATSAPP_TEMPLATE instead, with the document as its header
+ * parameter and the subject as its body variable {{1}}.
  *
  * Errors are Graph errors, `{error: {message, type, code, error_subcode?, error_data?, fbtrace_id}}`,
  * classified by `code` as Meta advises (titles in `message` are being deprecated).
