@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { createSampleUpstream } from '../sample-upstream/server.ts';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -49,6 +50,40 @@ const apiPort = typeof address === 'object' && address ? address.port : config.p
 const base = `http://localhost:${apiPort}`;
 
 const summary = upstream.dataset.summary();
+const schedule = await demoSchedule();
+const outbox = config.delivery.smtpUrl ? undefined : join(config.reports.exportsDir, 'outbox');
+
+/**
+ * The demo's schedule: the daily report at 07:00 in BUSINESS_TZ to two store managers, each with
+ * their own store. Made once (the metadata database keeps it between demo runs).
+ */
+async function demoSchedule() {
+  const name = 'Demo: store managers, every morning';
+  const found = (await api.services.schedules.list({ limit: 500, offset: 0 })).items.find(
+    (s) => s.name === name,
+  );
+  if (found) return found;
+  const stores = (await api.services.catalog.stores()).value.slice(0, 2);
+  return api.services.schedules.create({
+    name,
+    enabled: true,
+    report: { type: 'daily', format: 'pdf' },
+    cron: '0 7 * * *',
+    timezone: config.businessTz,
+    recipients: stores.map((s) => ({
+      channel: 'email' as const,
+      address: `manager.store${s.id}@example.com`,
+      name: `Manager, ${s.name}`,
+      slice: { storeId: String(s.id) },
+    })),
+    options: {
+      skipIfEmpty: false,
+      attach: 'auto',
+      freshness: { waitMinutes: 0, onIncomplete: 'send_marked' },
+      catchUp: { maxPeriods: 1 },
+    },
+  });
+}
 
 console.log(`
 SalesFlow Analytics demo (${config.mode} mode)
@@ -73,6 +108,11 @@ Try:
 
   printf 'sku;name;category;price\\nDEMO-1;Demo tea;Drinks;3,50\\n' > products.csv
   curl -s -H 'X-API-Key: ${DEMO_KEYS.admin}' -F mode=dry_run -F file=@products.csv ${base}/api/v1/excel/upload
+
+  Scheduled delivery: "${schedule.name}" (${schedule.id}), daily at 07:00 ${schedule.timezone}.
+  Run it now; each manager gets their own store's report${outbox ? `, written as .eml files to ${outbox}` : ''}:
+  curl -s -X POST -H 'X-API-Key: ${DEMO_KEYS.admin}' -H 'content-type: application/json' -d '{}' ${base}/api/v1/schedules/${schedule.id}/run
+  curl -s -H 'X-API-Key: ${DEMO_KEYS.analyst}' ${base}/api/v1/schedules/${schedule.id}/runs
 
 Ports: PORT=${apiPort} and SAMPLE_UPSTREAM_PORT=${new URL(upstream.url).port} (set either to change it).
 Press Ctrl-C to stop.

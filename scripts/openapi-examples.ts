@@ -3,8 +3,9 @@
  * would, and reports the status of each. What a user of Swagger UI does by hand, this does too:
  * - one API key (an admin's) for every call;
  * - a path or query parameter that names something made earlier (a report job, its file, an import,
- *   a silence, an alert the check found) takes the value from the answer that made it, instead of the document's placeholder; a job is
- *   followed at its `statusUrl` until it is done, before anything downloads it;
+ *   a silence, an alert the check found) takes the value from the answer that made it, instead of
+ *   the document's placeholder; a job is followed at its `statusUrl` until it is done, before
+ *   anything downloads it;
  * - a multipart upload gets a small CSV file (Swagger UI cannot prefill a file), with the example
  *   values of the other form fields.
  * Everything else (query parameters, JSON bodies) is the document's example, or nothing when the

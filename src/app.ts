@@ -21,6 +21,7 @@ import { clientErrorProblem, registerProblemHandlers } from './plugins/problem.t
 import { alertRoutes } from './routes/alert-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
+import { deliveryRoutes } from './routes/delivery-routes.ts';
 import { forecastRoutes } from './routes/forecast-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { importRoutes } from './routes/import-routes.ts';
@@ -189,6 +190,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(reportRoutes, { prefix: '/api/v1' });
   await app.register(importRoutes, { prefix: '/api/v1' });
   await app.register(scheduleRoutes, { prefix: '/api/v1' });
+  await app.register(deliveryRoutes, { prefix: '/api/v1' });
   await app.register(alertRoutes, { prefix: '/api/v1' });
   await app.register(adminPlugin, { apiKeys: config.auth.apiKeys });
 

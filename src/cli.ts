@@ -22,6 +22,7 @@ import {
 } from './cli/cli-support.ts';
 import { registerImportCommand } from './cli/import-command.ts';
 import { registerReportCommand } from './cli/report-command.ts';
+import { registerSchedulesCommand } from './cli/schedules-command.ts';
 import { registerSyncCommand } from './cli/sync-command.ts';
 import { readConfigOrExit } from './read-config.ts';
 
@@ -55,6 +56,7 @@ const run: CommandRunner = async (work) => {
 registerSyncCommand(program, run);
 registerReportCommand(program, run);
 registerImportCommand(program, run);
+registerSchedulesCommand(program, run);
 registerAlertsCommand(program, run);
 
 try {

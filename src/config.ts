@@ -1,130 +1,37 @@
 /**
- * The one place that reads the environment. Everything else receives a typed `Config`.
+ * The one place that reads the environment. Everything else receives a typed `Config`. The
+ * variables and mapping of the larger sections live in config/ (database, delivery and scheduling),
+ * assembled here.
  *
  * A bad value stops the process at start-up with a message naming the variable: a service that
  * starts with a typo in its configuration fails later, at 3 a.m., in a less obvious way.
  */
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { Cron } from 'croner';
 import { z } from 'zod';
+import { ConfigError } from './config/config-error.ts';
+import { type DatabaseConfig, databaseConfig, databaseEnv } from './config/database-config.ts';
+import {
+  type DeliveryConfig,
+  deliveryConfig,
+  deliveryEnv,
+  type SchedulerConfig,
+  schedulerConfig,
+} from './config/delivery-config.ts';
+import {
+  type ApiKeyEntry,
+  apiKeys,
+  booleanFlag,
+  csv,
+  currency,
+  intFrom,
+  locale,
+  timeZone,
+  url,
+} from './config/env-fields.ts';
+
 import { isKnownHolidayCountry } from './lib/holidays.ts';
 
-export const ROLES = ['viewer', 'analyst', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface ApiKeyEntry {
-  /** sha256 of the key, hex; plain keys are hashed at load so only hashes stay in memory */
-  hash: string;
-  role: Role;
-}
-
-const intFrom = (def: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(def);
-
-const booleanFlag = (def: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? def : v === 'true' || v === '1' || v === 'yes'));
-
-const csv = z
-  .string()
-  .optional()
-  .transform((v) =>
-    (v ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
-
-function isCronPattern(v: string): boolean {
-  try {
-    new Cron(v, { paused: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
-
-/** `key:role` pairs, comma-separated; a key may be given hashed as `sha256=<64 hex>`. */
-const apiKeys = z.string({ error: 'is required: comma-separated key:role pairs' }).transform((raw, ctx) => {
-  const entries: ApiKeyEntry[] = [];
-  for (const [i, part] of raw.split(',').entries()) {
-    const item = part.trim();
-    if (!item) continue;
-    const sep = item.lastIndexOf(':');
-    const key = sep > 0 ? item.slice(0, sep) : '';
-    const role = sep > 0 ? item.slice(sep + 1) : '';
-    if (!key || !(ROLES as readonly string[]).includes(role)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `entry ${i + 1} must be key:role with role one of ${ROLES.join(', ')}`,
-      });
-      continue;
-    }
-    let hash: string;
-    if (key.startsWith('sha256=')) {
-      hash = key.slice('sha256='.length).toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(hash)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `entry ${i + 1}: sha256= must be followed by 64 hex digits`,
-        });
-        continue;
-      }
-    } else {
-      if (key.length < 8) {
-        ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: a key must have at least 8 characters` });
-        continue;
-      }
-      hash = sha256Hex(key);
-    }
-    entries.push({ hash, role: role as Role });
-  }
-  if (entries.length === 0)
-    ctx.addIssue({ code: 'custom', message: 'at least one key:role pair is required' });
-  return entries;
-});
-
-const url = (protocols: string[]) =>
-  z.url().refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), {
-    message: `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL`,
-  });
-
-const timeZone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an IANA time zone such as Europe/Paris' },
-);
-
-const currency = z
-  .string()
-  .transform((c) => c.toUpperCase())
-  .refine((c) => Intl.supportedValuesOf('currency').includes(c), {
-    message: 'must be an ISO 4217 currency code such as EUR, USD or GBP',
-  });
-
-const locale = z.string().refine(
-  (l) => {
-    try {
-      return Intl.NumberFormat.supportedLocalesOf([l]).length === 1;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be a BCP 47 locale this Node.js knows, such as en-GB, fr-FR or de-DE' },
-);
+export { type ApiKeyEntry, ROLES, type Role, sha256Hex } from './config/env-fields.ts';
+export { ConfigError, type DatabaseConfig };
 
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -201,47 +108,8 @@ export const EnvSchema = z.object({
   IMPORT_MAX_ZIP_RATIO: intFrom(200, 2, 100_000),
   IMPORT_RETENTION_DAYS: intFrom(7, 1, 3_650),
 
-  DATA_DIR: z.string().min(1).default('data'),
-  DATABASE_URL: z.string().min(1).optional(),
-  DATABASE_POOL_SIZE: intFrom(10, 1, 200),
-  DATABASE_TIMEOUT_MS: intFrom(5_000, 100, 120_000),
-  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
-  MAIL_FROM: z
-    .string()
-    .regex(/^[^\r\n]*@[^\r\n]+$/, 'must be an address such as "SalesFlow <reports@example.com>"')
-    .default('SalesFlow Reports <reports@salesflow.local>'),
-  ATTACHMENT_MAX_MB: intFrom(10, 1, 1_024),
-  DELIVERY_TIMEOUT_MS: intFrom(30_000, 100, 600_000),
-  WHATSAPP_API_URL: url(['http:', 'https:']).default('https://graph.facebook.com/v21.0'),
-  WHATSAPP_TOKEN: z.string().min(8).optional(),
-  WHATSAPP_PHONE_NUMBER_ID: z
-    .string()
-    .regex(/^\d{5,20}$/, 'must be the numeric phone number id')
-    .optional(),
-  WHATSAPP_TEMPLATE: z
-    .string()
-    .regex(/^[a-z0-9_]{1,512}$/, 'must be a template name (lowercase letters, digits, _)')
-    .optional(),
-  WHATSAPP_TEMPLATE_LANGUAGE: z
-    .string()
-    .regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code such as en or en_US')
-    .default('en'),
-  SLACK_BOT_TOKEN: z
-    .string()
-    .regex(/^xox[a-z]-/, 'must be a Slack bot token (xoxb-...)')
-    .optional(),
-  SLACK_API_URL: url(['http:', 'https:']).default('https://slack.com/api'),
-  WEBHOOK_SECRET: z.string().min(16, 'must have at least 16 characters').optional(),
-  DELIVERY_MAX_ATTEMPTS: intFrom(5, 1, 20),
-  DELIVERY_RETRY_BASE_MS: intFrom(30_000, 10, 3_600_000),
-  DELIVERY_CONCURRENCY: intFrom(8, 1, 64),
-  SCHEDULER_ENABLED: booleanFlag(true),
-  SCHEDULE_WORKING_TIMEOUT_MINUTES: intFrom(60, 1, 1_440),
-  ALERTS_CRON: z
-    .string()
-    .trim()
-    .default('15 7 * * *')
-    .refine(isCronPattern, { message: 'must be a cron pattern such as "15 7 * * *"' }),
+  ...databaseEnv,
+  ...deliveryEnv,
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -335,93 +203,8 @@ export interface Config {
     maxZipRatio: number;
     retentionMs: number;
   };
-  /** scheduled delivery channels; each is optional (see services/delivery/channels) */
-  delivery: {
-    /** unset: e-mails are written as .eml files under EXPORTS_DIR/outbox */
-    smtpUrl: string | undefined;
-    mailFrom: string;
-    /** files over this go as the signed link when a recipient's attach option is auto */
-    attachmentMaxBytes: number;
-    /** the longest one send attempt may take */
-    timeoutMs: number;
-    whatsapp:
-      | {
-          apiUrl: string;
-          token: string;
-          phoneNumberId: string;
-          template: string | undefined;
-          templateLanguage: string;
-        }
-      | undefined;
-    slack: { apiUrl: string; botToken: string | undefined };
-    webhookSecret: string | undefined;
-    /** attempts per recipient, the first included, before a transient error counts as failed */
-    maxAttempts: number;
-    /** retry n waits base × 2^(n-1), or the provider's Retry-After when longer */
-    retryBaseMs: number;
-    /** recipients sent to at once within one run */
-    concurrency: number;
-  };
-  /** the schedule runner (croner in embedded mode, BullMQ job schedulers in shared mode) */
-  scheduler: {
-    /** false: schedules are stored and can be run by hand, but nothing fires by itself */
-    enabled: boolean;
-    /** a run still `working` after this long is marked `error` (it may then be retried) */
-    workingTimeoutMs: number;
-    /** the built-in daily alert check, in BUSINESS_TZ */
-    alertsCron: string;
-  };
-}
-
-export type DatabaseConfig =
-  | { kind: 'sqlite'; file: string; timeoutMs: number }
-  | { kind: 'postgres'; url: string; poolSize: number; timeoutMs: number };
-
-const POSTGRES_URL = /^postgres(ql)?:\/\//i;
-
-/**
- * DATABASE_URL is a postgres:// URL, or a SQLite file (a path, or `sqlite:<path>`); unset, a SQLite
- * file under DATA_DIR. Shared mode needs PostgreSQL: a SQLite file cannot be shared by instances
- * on several machines.
- */
-function databaseConfig(e: ParsedEnv): DatabaseConfig {
-  const raw = e.DATABASE_URL;
-  if (raw && POSTGRES_URL.test(raw)) {
-    if (!URL.canParse(raw)) {
-      throw new ConfigError([{ variable: 'DATABASE_URL', message: 'is not a valid postgres:// URL' }]);
-    }
-    return { kind: 'postgres', url: raw, poolSize: e.DATABASE_POOL_SIZE, timeoutMs: e.DATABASE_TIMEOUT_MS };
-  }
-  if (e.REDIS_URL) {
-    throw new ConfigError([
-      {
-        variable: 'DATABASE_URL',
-        message:
-          'shared mode (REDIS_URL set) needs a PostgreSQL DATABASE_URL (postgres://user:password@host:5432/db): ' +
-          'a SQLite file cannot be shared by instances on several machines',
-      },
-    ]);
-  }
-  if (raw && /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
-    throw new ConfigError([
-      {
-        variable: 'DATABASE_URL',
-        message: 'must be a postgres:// URL or a SQLite file path (sqlite:<path>)',
-      },
-    ]);
-  }
-  const file = raw ? raw.replace(/^sqlite:/i, '') : join(e.DATA_DIR, 'salesflow.sqlite');
-  return { kind: 'sqlite', file, timeoutMs: e.DATABASE_TIMEOUT_MS };
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(readonly problems: { variable: string; message: string }[]) {
-    super(
-      `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}\n` +
-        'See .env.example for every variable and its default.',
-    );
-  }
+  delivery: DeliveryConfig;
+  scheduler: SchedulerConfig;
 }
 
 /** Parses an environment (process.env by default, only in entrypoints) into a Config, or throws ConfigError. */
@@ -441,14 +224,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.UPSTREAM_RETRY_MAX_MS < e.UPSTREAM_RETRY_BASE_MS) {
     throw new ConfigError([
       { variable: 'UPSTREAM_RETRY_MAX_MS', message: 'must be at least UPSTREAM_RETRY_BASE_MS' },
-    ]);
-  }
-  if (Boolean(e.WHATSAPP_TOKEN) !== Boolean(e.WHATSAPP_PHONE_NUMBER_ID)) {
-    throw new ConfigError([
-      {
-        variable: e.WHATSAPP_TOKEN ? 'WHATSAPP_PHONE_NUMBER_ID' : 'WHATSAPP_TOKEN',
-        message: 'WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID are set together or not at all',
-      },
     ]);
   }
   return {
@@ -523,31 +298,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxZipRatio: e.IMPORT_MAX_ZIP_RATIO,
       retentionMs: e.IMPORT_RETENTION_DAYS * 86_400_000,
     },
-    delivery: {
-      smtpUrl: e.SMTP_URL,
-      mailFrom: e.MAIL_FROM,
-      attachmentMaxBytes: e.ATTACHMENT_MAX_MB * 1024 * 1024,
-      timeoutMs: e.DELIVERY_TIMEOUT_MS,
-      whatsapp:
-        e.WHATSAPP_TOKEN && e.WHATSAPP_PHONE_NUMBER_ID
-          ? {
-              apiUrl: e.WHATSAPP_API_URL,
-              token: e.WHATSAPP_TOKEN,
-              phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID,
-              template: e.WHATSAPP_TEMPLATE,
-              templateLanguage: e.WHATSAPP_TEMPLATE_LANGUAGE,
-            }
-          : undefined,
-      slack: { apiUrl: e.SLACK_API_URL, botToken: e.SLACK_BOT_TOKEN },
-      webhookSecret: e.WEBHOOK_SECRET,
-      maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
-      retryBaseMs: e.DELIVERY_RETRY_BASE_MS,
-      concurrency: e.DELIVERY_CONCURRENCY,
-    },
-    scheduler: {
-      enabled: e.SCHEDULER_ENABLED,
-      workingTimeoutMs: e.SCHEDULE_WORKING_TIMEOUT_MINUTES * 60_000,
-      alertsCron: e.ALERTS_CRON,
-    },
+    delivery: deliveryConfig(e),
+    scheduler: schedulerConfig(e),
   };
 }

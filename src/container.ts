@@ -18,6 +18,7 @@ import { alertSilencesFactory } from './db/repos/alert-silences.ts';
 import { type DeliveryLedger, deliveryLedgerFactory } from './db/repos/delivery-ledger.ts';
 import { importRecordsFactory } from './db/repos/import-records.ts';
 import { jobRecordsFactory } from './db/repos/job-records.ts';
+import { scheduleRunsRepoFactory } from './db/repos/schedule-runs.ts';
 import { schedulesRepoFactory } from './db/repos/schedules.ts';
 import {
   collectQueueDepth,
@@ -25,9 +26,11 @@ import {
   instrumentPartitions,
   instrumentProcessors,
 } from './instrumentation.ts';
-import { createJobQueue } from './jobs/job-queue-factory.ts';
+import { createBullmqSchedulers } from './jobs/bullmq-schedulers.ts';
+import { bullmqPrefix, createJobQueue } from './jobs/job-queue-factory.ts';
 import type { AppJobQueue, AppProcessors } from './jobs/job-registry.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
+import { abortableSleep } from './lib/sleep.ts';
 import { type AlertCheckService, alertCheckServiceFactory } from './services/alerts/check-service.ts';
 import { type AlertDetector, alertDetectorFactory } from './services/alerts/detector-service.ts';
 import { type AlertInboxService, alertInboxServiceFactory } from './services/alerts/inbox-service.ts';
@@ -45,6 +48,11 @@ import {
 } from './services/analytics/stock-analytics-service.ts';
 import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
 import { type ChannelSet, createChannels } from './services/delivery/channels/create-channels.ts';
+import { type DeliveryService, deliveryServiceFactory } from './services/delivery/delivery-service.ts';
+import { runServiceFactory } from './services/delivery/run/run-service.ts';
+import { type ScheduleRunner, scheduleRunnerFactory } from './services/delivery/run/schedule-runner.ts';
+import { scheduleTickerFactory } from './services/delivery/run/schedule-ticker.ts';
+import { sliceReportFactory } from './services/delivery/run/slice-report.ts';
 import { type ScheduleService, scheduleServiceFactory } from './services/delivery/schedule-service.ts';
 import { type LedgerSender, ledgerSenderFactory } from './services/delivery/send/ledger-sender.ts';
 import { type ForecastService, forecastServiceFactory } from './services/forecast/forecast-service.ts';
@@ -79,6 +87,10 @@ export interface Container {
   /** the exactly-once ledger and the sender that goes through it (schedules and alerts alike) */
   delivery: { ledger: DeliveryLedger; sender: LedgerSender };
   schedules: ScheduleService;
+  /** runs, the execution log, the ledger's listing and resends */
+  deliveries: DeliveryService;
+  /** fires schedules (croner or BullMQ job schedulers) and catches up missed periods */
+  scheduler: ScheduleRunner;
   /** alert rules (data), the check (detection, lifecycle, notifications), alerts and silences */
   alertRules: AlertRulesService;
   alertChecks: AlertCheckService;
@@ -93,6 +105,8 @@ export interface Container {
   close(): Promise<void>;
 }
 
+type DeliveryProcessors = AppProcessors['deliveries'];
+
 export interface ContainerOverrides {
   cache?: Cache;
   upstream?: UpstreamClient;
@@ -103,6 +117,8 @@ export interface ContainerOverrides {
    * CLI must not read back and run again.
    */
   jobJournal?: boolean;
+  /** false: schedules never fire by themselves in this process (the one-shot CLI) */
+  scheduler?: boolean;
 }
 
 export function createContainer(
@@ -166,10 +182,16 @@ export function createContainer(
   // The processors call the report service, which enqueues on the queue they are given to: bind late.
   let reportsRef: ReportService | undefined;
   let importsRef: ImportService | undefined;
+  let deliveryRef: DeliveryProcessors | undefined;
   const processors: AppProcessors = instrumentProcessors(
     {
       reports: { render: (payload, ctx) => reportsRef!.process(payload, ctx) },
       imports: { run: (payload, ctx) => importsRef!.process(payload, ctx) },
+      deliveries: {
+        run: (payload, ctx) => deliveryRef!.run(payload, ctx),
+        fire: (payload, ctx) => deliveryRef!.fire(payload, ctx),
+        resend: (payload, ctx) => deliveryRef!.resend(payload, ctx),
+      },
     },
     metrics,
   );
@@ -228,14 +250,70 @@ export function createContainer(
     logger,
     observe: (e) => metrics.deliveryAttempts.observe({ channel: e.channel, outcome: e.outcome }, e.seconds),
   });
+  const schedulesRepo = schedulesRepoFactory(db);
+  const runs = scheduleRunsRepoFactory(db);
+  let schedulerRef: ScheduleRunner | undefined;
   const schedules = scheduleServiceFactory({
-    repo: schedulesRepoFactory(db),
+    repo: schedulesRepo,
+    onChange: async (id, schedule) => {
+      // The schedule is stored: a timer that cannot be re-armed now is re-armed at the next start.
+      await schedulerRef
+        ?.changed(id, schedule)
+        .catch((err: unknown) => logger.warn({ err, scheduleId: id }, 'schedule timer not updated'));
+    },
     channels,
     catalog: {
       stores: async () => (await catalog.stores()).value.map((s) => ({ id: String(s.id), region: s.region })),
     },
     businessTz: config.businessTz,
   });
+  const runService = runServiceFactory({
+    loadSchedule: (id) => schedulesRepo.get(id),
+    runs,
+    ledger,
+    sender,
+    slices: sliceReportFactory({
+      builders,
+      reports,
+      display: config.display,
+      publicUrl: config.delivery.publicUrl,
+      onRender: () => metrics.deliveryRenders.inc(),
+    }),
+    concurrency: config.delivery.concurrency,
+    logger,
+    observeRun: (trigger, state) => metrics.scheduleRuns.inc({ trigger, state }),
+    sleep: abortableSleep,
+  });
+  const ticker = scheduleTickerFactory({
+    runs,
+    enqueueRun: async (payload) =>
+      jobs.enqueue('deliveries', 'run', payload, { jobId: payload.runId, attempts: 3, backoffMs: 60_000 }),
+  });
+  const scheduler = scheduleRunnerFactory({
+    listEnabled: async () => (await schedulesRepo.list({ enabled: true, limit: 100_000, offset: 0 })).items,
+    load: (id) => schedulesRepo.get(id),
+    ticker,
+    runs,
+    expireLeases: () => ledger.expireLeases(),
+    workingTimeoutMs: config.scheduler.workingTimeoutMs,
+    ...(config.redis && redis
+      ? {
+          schedulers: createBullmqSchedulers({
+            redis,
+            prefix: bullmqPrefix(config.redis.keyPrefix),
+            queue: 'deliveries',
+          }),
+        }
+      : {}),
+    logger,
+  });
+  schedulerRef = scheduler;
+  deliveryRef = {
+    run: (payload, ctx) => runService.process(payload, ctx),
+    fire: async ({ scheduleId }) => ({ enqueued: await scheduler.fire(scheduleId) }),
+    resend: async ({ deliveryId }, ctx) => ({ state: (await sender.resume(deliveryId, ctx.signal)).state }),
+  };
+  const deliveries = deliveryServiceFactory({ load: (id) => schedules.load(id), runs, ledger, jobs });
   // Alerts: rules as data, the lifecycle over detection, notifications through the same ledger.
   const alertRecords = alertRecordsFactory(db);
   const alertSilenceRepo = alertSilencesFactory(db);
@@ -281,6 +359,8 @@ export function createContainer(
     channels,
     delivery: { ledger, sender },
     schedules,
+    deliveries,
+    scheduler,
     alertRules,
     alertChecks,
     alertInbox,
@@ -291,11 +371,13 @@ export function createContainer(
       started ??= (async () => {
         await db.migrate();
         await jobs.start?.();
+        if (config.scheduler.enabled && overrides.scheduler !== false) await scheduler.start();
       })();
       return started;
     },
     async close() {
-      // Jobs first: a running report still reads from the upstream and the cache.
+      // Timers first (nothing new fires), then jobs: a running report still reads the upstream and the cache.
+      await scheduler.close().catch(() => {});
       await jobs.close().catch(() => {});
       await renderer.close();
       await Promise.allSettled([upstream.close(), cache.close(), channels.close()]);

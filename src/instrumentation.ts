@@ -111,5 +111,10 @@ export function instrumentProcessors(processors: AppProcessors, metrics: Metrics
   return {
     reports: { render: wrap('reports', 'render', processors.reports.render) },
     imports: { run: wrap('imports', 'run', processors.imports.run) },
+    deliveries: {
+      run: wrap('deliveries', 'run', processors.deliveries.run),
+      fire: wrap('deliveries', 'fire', processors.deliveries.fire),
+      resend: wrap('deliveries', 'resend', processors.deliveries.resend),
+    },
   };
 }

@@ -28,7 +28,17 @@ test('defaults: e-mail to the outbox and Slack webhooks; WhatsApp and webhooks s
     whatsapp: undefined,
     slack: { apiUrl: 'https://slack.com/api', botToken: undefined },
     webhookSecret: undefined,
+    publicUrl: 'http://localhost:8080',
+    maxAttempts: 5,
+    retryBaseMs: 30_000,
+    concurrency: 8,
   });
+  assert.deepEqual(config.scheduler, {
+    enabled: true,
+    workingTimeoutMs: 3_600_000,
+    alertsCron: '15 7 * * *',
+  });
+  assert.throws(() => loadConfig(testEnv({ ALERTS_CRON: 'every morning' })), /ALERTS_CRON/);
   const { logger } = capture();
   const set = createChannels(config, logger);
   assert.deepEqual(Object.keys(set.available).sort(), ['email', 'slack']);

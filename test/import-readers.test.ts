@@ -13,7 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
-import { inspectXlsx, sniffFormat, type XlsxLimits } from '../src/services/imports/file-inspect.ts';
+import { inspectXlsx, type XlsxLimits } from '../src/services/imports/file-inspect.ts';
+import { sniffFormat } from '../src/services/imports/file-sniff.ts';
 import {
   FILE_REJECT_REASONS,
   FileRejectedError,

@@ -96,6 +96,17 @@ describe('job queue factory', () => {
         return { status: 'validated' as const };
       },
     },
+    deliveries: {
+      async run() {
+        return { runId: 'r', state: 'noop' as const, sent: 0, failed: 0, unknown: 0, skipped: 0 };
+      },
+      async fire() {
+        return { enqueued: 0 };
+      },
+      async resend() {
+        return { state: 'sent' };
+      },
+    },
   };
 
   it('embedded mode runs jobs in process; shared mode keeps them under REDIS_KEY_PREFIX for a worker', async () => {

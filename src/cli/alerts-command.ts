@@ -61,9 +61,9 @@ async function check(ctx: CliContext, flags: { date?: string }): Promise<ExitCod
     const answer = await services.alertChecks.check(body);
     if (ctx.options.json) process.stdout.write(`${JSON.stringify(answer)}\n`);
     else print(ctx, answer);
-    // A recipient not reached (failed, outcome unknown, still retrying) is an incomplete check; one
-    // another instance is sending at this moment (pending, sending) is not.
+    // A recipient not reached (failed, outcome unknown, still retrying) fails the check, as a
+    // schedule run's does; one another instance is sending at this moment (pending, sending) not.
     const unreached = answer.deliveries.filter((d) => ['failed', 'unknown', 'retrying'].includes(d.state));
-    return unreached.length === 0 ? EXIT.ok : EXIT.incomplete;
+    return unreached.length === 0 ? EXIT.ok : EXIT.jobFailed;
   });
 }

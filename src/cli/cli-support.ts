@@ -128,7 +128,7 @@ export async function withContainer<T>(
   // Loaded here, not at the top: help, bad flags and bad configuration answer without loading
   // every service (exceljs, pdfmake, vega...).
   const { createContainer } = await import('../container.ts');
-  const services = createContainer(config, logger, { jobJournal: false });
+  const services = createContainer(config, logger, { jobJournal: false, scheduler: false });
   try {
     // As the server does: the database migrated first.
     await services.start();

@@ -112,6 +112,8 @@ export interface ScheduleRunsTable {
   /** JSON: per recipient outcomes */
   outcome: string | null;
   error: string | null;
+  /** attempts started (a retried run keeps its row) */
+  attempts: number;
 }
 
 /** Alert rules: each row one AlertRule (JSON), as the admin last saved it. */

@@ -9,6 +9,7 @@
  */
 import type { ImportStatus } from '../models/imports.ts';
 import type { ReportJobRequest } from '../models/reports.ts';
+import type { RunState, RunTrigger } from '../models/schedules.ts';
 import type { JobQueue, JobSpec, ProcessorsFor } from './queue-types.ts';
 
 /** A report to render: its request and the version of the data it was asked over. */
@@ -31,7 +32,36 @@ export interface RunImportPayload {
   importId: string;
 }
 
+/** One run of a schedule for one period (the run id is the job id). */
+export interface RunSchedulePayload {
+  scheduleId: string;
+  runId: string;
+  /** the period key; absent: the period the fire time covers */
+  period?: string;
+  /** ISO: when the schedule fired (or was run by hand) */
+  fireAt: string;
+  trigger: RunTrigger;
+  late: boolean;
+}
+
+export interface RunScheduleResult {
+  runId: string;
+  state: Exclude<RunState, 'working'>;
+  sent: number;
+  failed: number;
+  unknown: number;
+  skipped: number;
+}
+
 export type AppJobs = {
+  deliveries: {
+    /** a schedule's run: render once per slice, send to each recipient through the ledger */
+    run: JobSpec<RunSchedulePayload, RunScheduleResult>;
+    /** a job scheduler's fire (shared mode): enqueues the runs that are due, caught-up ones included */
+    fire: JobSpec<{ scheduleId: string }, { enqueued: number }>;
+    /** an admin's resend of one delivery (reopened in the ledger) */
+    resend: JobSpec<{ deliveryId: string }, { state: string }>;
+  };
   reports: {
     render: JobSpec<RenderReportPayload, RenderReportResult>;
   };

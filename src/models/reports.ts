@@ -17,6 +17,7 @@ export const ReportFiltersSchema = z.strictObject({
   brand: ids.optional(),
   productId: ids.optional(),
 });
+export type ReportFilters = z.output<typeof ReportFiltersSchema>;
 
 export const ReportRequestSchema = z
   .strictObject({
@@ -129,6 +130,12 @@ export const DownloadByNameQuery = z.object({
     .regex(/^rep-[A-Za-z0-9_-]{8,80}\.(pdf|xlsx|csv)$/, 'not a file name this service produced')
     .meta({ examples: ['rep-Wn3q0tXh2mZ8bK1cY7dLfA9e.pdf'] })
     .describe('`file.name` of a completed job status'),
+  expires: z.coerce.number().int().optional().describe('signed links: expiry, epoch seconds'),
+  sig: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .optional()
+    .describe('signed links: signature'),
 });
 
 export const ReportListQuery = z.object({

@@ -6,6 +6,10 @@ import { ReportFiltersSchema } from './reports.ts';
 export const SCHEDULE_REPORT_TYPES = ['daily', 'weekly', 'monthly'] as const;
 export type ScheduleReportType = (typeof SCHEDULE_REPORT_TYPES)[number];
 export const DELIVERY_CHANNELS = ['email', 'whatsapp', 'slack', 'webhook'] as const;
+export const RUN_STATES = ['working', 'success', 'partial', 'error', 'noop', 'late'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+export const RUN_TRIGGERS = ['cron', 'catch_up', 'manual'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 const SCHEDULE_ID = /^sch-[A-Za-z0-9_-]{8,40}$/;
 

@@ -166,7 +166,7 @@ export const importRoutes: FastifyPluginAsyncZod = async (app) => {
           'After a dry run or a rejected commit: every row (errors in the last column). After a commit: only ' +
           'the rows that did not reach the system of record. Fix them and upload the file again as it is.',
         params: ImportIdParams,
-        response: { 200: FileBody, ...problemResponses(400, 401, 403, 404, 409, 429) },
+        response: { 200: FileBody, ...problemResponses(400, 401, 403, 404, 409, 429, 503) },
       },
     },
     async (request, reply) =>

@@ -121,15 +121,30 @@ export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/reports/download',
     {
-      config: { role: 'viewer' },
       schema: {
         operationId: 'downloadReportFile',
         tags: ['reports'],
-        summary: 'Download a report file by its opaque name (as in the job status)',
+        summary: 'Download a report file by its opaque name (API key, or a signed link)',
+        description:
+          "With `expires` and `sig` from a delivered message's link, no API key is needed until it expires.",
         querystring: DownloadByNameQuery,
+        security: [{ ApiKey: [] }, { Bearer: [] }, {}],
         response: { 200: FileBody, ...problemResponses(400, 401, 403, 404, 429) },
       },
     },
-    async (request, reply) => sendFile(reply, await app.services.reports.fileByName(request.query.file)),
+    async (request, reply) => {
+      const { file, expires, sig } = request.query;
+      if (sig !== undefined || expires !== undefined) {
+        const verdict = app.services.reports.verifyFileSignature(file, expires, sig);
+        if (verdict === 'expired')
+          throw new ForbiddenError('This download link has expired; ask for a new one.');
+        if (verdict === 'invalid') throw new ForbiddenError('This download link is not valid.');
+      } else if (!request.principal) {
+        throw new UnauthorizedError();
+      } else if (!roleAtLeast(request.principal.role, 'viewer')) {
+        throw new ForbiddenError('Downloading reports needs the viewer role.');
+      }
+      return sendFile(reply, await app.services.reports.fileByName(file));
+    },
   );
 };

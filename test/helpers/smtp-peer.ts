@@ -33,7 +33,13 @@ function smtpError(code: number): Error {
   return Object.assign(new Error(TEXT[code] ?? 'Rejected'), { responseCode: code });
 }
 
-export async function startSmtpPeer(t: TestContext, opts: { auth?: { user: string; pass: string } } = {}) {
+export async function startSmtpPeer(
+  t: TestContext,
+  opts: {
+    auth?: { user: string; pass: string } /** wait this long before answering each message */;
+    delayMs?: number;
+  } = {},
+) {
   const received: ReceivedMail[] = [];
   const rcptScript = new Map<string, RcptAnswer[]>();
   const dataScript = new Map<string, DataAnswer[]>();
@@ -66,6 +72,7 @@ export async function startSmtpPeer(t: TestContext, opts: { auth?: { user: strin
         if (answer !== 'accept') return cb(smtpError(answer));
         const raw = Buffer.concat(chunks);
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
         received.push({ envelope: { from, to }, raw, parsed: await simpleParser(raw) });
         cb(null);
       });

@@ -8,7 +8,7 @@
  * firing together all produce the same key, which the delivery ledger makes deliver once.
  */
 import { Cron } from 'croner';
-import { formatDay, isoWeekKey, localParts, monthKey, weekday } from '../../lib/calendar.ts';
+import { formatDay, isoWeekKey, localParts, monthKey, parseDay, weekday } from '../../lib/calendar.ts';
 import type { ScheduleReportType } from '../../models/schedules.ts';
 
 export interface Period {
@@ -83,4 +83,32 @@ export function firesBetween(
 /** The next fire time after `afterMs`, or null when the pattern never fires again. */
 export function nextFire(pattern: string, tz: string, afterMs: number): number | null {
   return new Cron(pattern, { timezone: tz, paused: true }).nextRun(new Date(afterMs))?.getTime() ?? null;
+}
+
+/**
+ * The period of a key a user names (`POST /schedules/{id}/run {period}`): a day for daily
+ * reports, an ISO week (2026-W48) for weekly, a month (2026-11) for monthly. A string naming the
+ * reason when the key does not fit the type.
+ */
+export function periodFromKey(type: ScheduleReportType, key: string): Period | string {
+  if (type === 'daily') {
+    const day = parseDay(key);
+    if (day === undefined) return 'a daily schedule takes a day: YYYY-MM-DD';
+    return { key, from: key, to: key, reportDate: key };
+  }
+  if (type === 'weekly') {
+    const m = /^(\d{4})-W(\d{2})$/.exec(key);
+    if (!m) return 'a weekly schedule takes an ISO week: YYYY-Www (e.g. 2026-W48)';
+    // ISO week 1 holds 4 January; its Monday starts the year's weeks
+    const jan4 = Date.UTC(Number(m[1]), 0, 4) / 86_400_000;
+    const monday = jan4 - ((weekday(jan4) + 6) % 7) + (Number(m[2]) - 1) * 7;
+    if (Number(m[2]) < 1 || isoWeekKey(monday) !== key) return `${key} is not an ISO week`;
+    return { key, from: formatDay(monday), to: formatDay(monday + 6), reportDate: formatDay(monday + 7) };
+  }
+  const m = /^(\d{4})-(\d{2})$/.exec(key);
+  const month = m ? Number(m[2]) : 0;
+  if (!m || month < 1 || month > 12) return 'a monthly schedule takes a month: YYYY-MM';
+  const first = Date.UTC(Number(m[1]), month - 1, 1) / 86_400_000;
+  const next = Date.UTC(Number(m[1]), month, 1) / 86_400_000;
+  return { key, from: formatDay(first), to: formatDay(next - 1), reportDate: formatDay(next) };
 }

@@ -16,6 +16,8 @@ export interface ScheduleServiceDeps {
   /** the catalogue's store ids and regions */
   catalog: { stores(): Promise<{ id: string; region: string }[]> };
   businessTz: string;
+  /** told after each create, change and delete (the runner re-arms the schedule's timer) */
+  onChange?: (id: string, schedule: StoredSchedule | undefined) => Promise<void>;
   now?: () => number;
 }
 
@@ -24,6 +26,7 @@ export function scheduleServiceFactory({
   channels,
   catalog,
   businessTz,
+  onChange = async () => {},
   now = Date.now,
 }: ScheduleServiceDeps) {
   function withNextRun(s: StoredSchedule): Schedule {
@@ -72,6 +75,7 @@ export function scheduleServiceFactory({
       };
       await validate(schedule);
       await repo.insert(schedule);
+      await onChange(schedule.id, schedule);
       return withNextRun(schedule);
     },
     async get(id: string): Promise<Schedule> {
@@ -92,10 +96,12 @@ export function scheduleServiceFactory({
       };
       await validate(next);
       if (!(await repo.update(next))) throw new NotFoundError(`No schedule ${id}.`);
+      await onChange(id, next);
       return withNextRun(next);
     },
     async remove(id: string): Promise<void> {
       if (!(await repo.remove(id))) throw new NotFoundError(`No schedule ${id}.`);
+      await onChange(id, undefined);
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
- * What an uploaded file really is, decided by its bytes rather than its name, and for a workbook a
- * full check of its ZIP container before exceljs parses any of it.
+ * For a workbook (file-sniff.ts tells one from its first bytes), a full check of its ZIP container
+ * before exceljs parses any of it.
  *
  * Why check the ZIP ourselves: exceljs (through unzipper) inflates every entry to the end with no
  * limit, trusting the local headers it meets from the start of the file. A 50 KB upload can
@@ -8,8 +8,9 @@
  * directory is checked against the limits first, then every entry is inflated once with its real
  * output counted (aborted as soon as it passes what was declared), and exceljs is then handed a
  * new ZIP made of the measured bytes only (`xlsxReaderInput`), never the uploaded file itself.
+ * Within those limits one text can still run to hundreds of millions of characters, which exceljs
+ * would gather whole: the XML parts pass through a guard (xml-guard.ts) that cuts such texts.
  */
-import { isUtf8 } from 'node:buffer';
 import { type FileHandle, open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable, pipeline as streamPipeline } from 'node:stream';
@@ -28,9 +29,9 @@ import {
   SIG_ZIP64_LOCATOR,
   VERSION_NEEDED,
 } from '../../lib/zip-format.ts';
+import { RESAVE, SAVE_AS } from './file-sniff.ts';
 import { FileRejectedError, UnsupportedFileError } from './import-errors.ts';
-
-export type FileFormat = 'xlsx' | 'csv';
+import { XmlGuard } from './xml-guard.ts';
 
 export interface XlsxLimits {
   /** entries in the ZIP (a workbook has a few dozen) */
@@ -71,159 +72,10 @@ export interface XlsxPart {
   compressedSize: number;
   /** what it really inflated to */
   size: number;
+  /** its size once through the XML guard (XML parts; the others never reach exceljs) */
+  readerSize: number;
   /** where its compressed data starts in the file */
   dataOffset: number;
-}
-
-const SAVE_AS = 'Upload an Excel workbook (.xlsx) or a CSV file saved as "CSV UTF-8 (Comma delimited)".';
-const RESAVE = 'Open it in Excel, save it again as "Excel Workbook (.xlsx)" and upload that file.';
-
-const hex = (s: string) => Buffer.from(s, 'hex');
-const ascii = (s: string) => Buffer.from(s, 'latin1');
-
-/** Formats whose first bytes tell what they are, with what to do instead. */
-const KNOWN_BINARIES: { magic: Buffer; detail: string }[] = [
-  {
-    magic: hex('d0cf11e0a1b11ae1'),
-    detail:
-      'This is an Excel 97-2003 workbook (.xls) or a password-protected file, which this import cannot read. ' +
-      'Open it in Excel, remove any password, and save it as "Excel Workbook (.xlsx)" or "CSV UTF-8".',
-  },
-  { magic: ascii('%PDF'), detail: `This is a PDF document, not a spreadsheet. ${SAVE_AS}` },
-  { magic: hex('89504e470d0a1a0a'), detail: `This is a PNG image, not a spreadsheet. ${SAVE_AS}` },
-  { magic: hex('ffd8ff'), detail: `This is a JPEG image, not a spreadsheet. ${SAVE_AS}` },
-  { magic: ascii('GIF8'), detail: `This is a GIF image, not a spreadsheet. ${SAVE_AS}` },
-  {
-    magic: hex('1f8b'),
-    detail: `This is a gzip archive: upload the spreadsheet itself, not an archive. ${SAVE_AS}`,
-  },
-  {
-    magic: ascii('7z\xbc\xaf\x27\x1c'),
-    detail: `This is a 7-Zip archive: upload the spreadsheet itself. ${SAVE_AS}`,
-  },
-  {
-    magic: ascii('Rar!\x1a\x07'),
-    detail: `This is a RAR archive: upload the spreadsheet itself. ${SAVE_AS}`,
-  },
-  { magic: ascii('BZh'), detail: `This is a bzip2 archive: upload the spreadsheet itself. ${SAVE_AS}` },
-  { magic: hex('fd377a585a00'), detail: `This is an xz archive: upload the spreadsheet itself. ${SAVE_AS}` },
-  { magic: ascii('\x7fELF'), detail: `This is a program, not a spreadsheet. ${SAVE_AS}` },
-  { magic: ascii('{\\rtf'), detail: `This is a rich text (RTF) document, not a spreadsheet. ${SAVE_AS}` },
-  { magic: ascii('PK\x05\x06'), detail: `This is an empty ZIP archive, not a workbook. ${SAVE_AS}` },
-  {
-    magic: ascii('PK\x07\x08'),
-    detail: `This is one part of a ZIP archive split into several files. ${SAVE_AS}`,
-  },
-];
-
-const UTF16 =
-  'This CSV is saved as Unicode (UTF-16) text. In Excel use "Save As" > "CSV UTF-8 (Comma delimited)" and upload that file.';
-
-const XLSX_NAMES = new Set(['xlsx', 'xlsm', 'xltx', 'xltm']);
-const TEXT_NAMES = new Set(['csv', 'txt', 'tsv', 'tab']);
-
-/**
- * The format of a file from its first bytes (the first 64 KB is plenty). The name only adds a
- * warning when it disagrees, since users rename files and systems export CSV as ".xls".
- */
-export function sniffFormat(head: Buffer, fileName: string): { format: FileFormat; warnings: string[] } {
-  if (head.length === 0) {
-    throw new FileRejectedError('The file is empty: export the data again.', 'empty-sheet');
-  }
-  const ext = /\.([^./\\]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
-
-  if (startsWith(head, ascii('PK\x03\x04'))) {
-    const warnings =
-      ext === '' || XLSX_NAMES.has(ext)
-        ? []
-        : [`the file is named "${fileName}" but holds an Excel workbook; it was read as a workbook`];
-    return { format: 'xlsx', warnings };
-  }
-  for (const known of KNOWN_BINARIES) {
-    if (startsWith(head, known.magic)) throw new UnsupportedFileError(known.detail);
-  }
-  if (startsWith(head, hex('fffe')) || startsWith(head, hex('feff'))) throw new UnsupportedFileError(UTF16);
-
-  const nul = head.indexOf(0);
-  if (nul !== -1) {
-    // UTF-16 without a byte order mark: every other byte of ASCII text is zero
-    throw new UnsupportedFileError(
-      looksLikeUtf16(head) ? UTF16 : `This file holds binary data, not a spreadsheet. ${SAVE_AS}`,
-    );
-  }
-  const bad = invalidUtf8At(head);
-  if (bad !== -1) {
-    throw new UnsupportedFileError(
-      'This CSV is not UTF-8 text (it was probably saved as "CSV (Comma delimited)", which uses the Windows ' +
-        'character set and garbles accents). In Excel use "Save As" > "CSV UTF-8 (Comma delimited)" and upload that file.',
-      { offset: bad },
-    );
-  }
-  const start = head
-    .toString('utf8', 0, Math.min(head.length, 1024))
-    .replace(/^\uFEFF?\s*/, '')
-    .toLowerCase();
-  if (start.startsWith('<html') || start.startsWith('<!doctype html') || start.startsWith('<table')) {
-    throw new UnsupportedFileError(
-      'This is a web page (HTML) with a spreadsheet name, as some systems export "Excel" files. ' +
-        'Open it in Excel and save it as "Excel Workbook (.xlsx)", or export the data as CSV.',
-    );
-  }
-  if (start.startsWith('<?xml') && start.includes('urn:schemas-microsoft-com:office:spreadsheet')) {
-    throw new UnsupportedFileError(`This is an Excel 2003 XML spreadsheet. ${RESAVE}`);
-  }
-  const warnings =
-    ext === '' || TEXT_NAMES.has(ext)
-      ? []
-      : [`the file is named "${fileName}" but holds text; it was read as a CSV file`];
-  return { format: 'csv', warnings };
-}
-
-function startsWith(buf: Buffer, magic: Buffer): boolean {
-  return buf.length >= magic.length && buf.compare(magic, 0, magic.length, 0, magic.length) === 0;
-}
-
-function looksLikeUtf16(head: Buffer): boolean {
-  const n = Math.min(head.length, 512) & ~1;
-  let even = 0;
-  let odd = 0;
-  for (let i = 0; i < n; i += 2) {
-    if (head[i] === 0) even++;
-    if (head[i + 1] === 0) odd++;
-  }
-  return n >= 4 && Math.max(even, odd) >= n / 2 / 3;
-}
-
-/**
- * Offset of the first byte that is not valid UTF-8, or -1. A sequence cut by the end of the
- * buffer counts as valid: the buffer is usually the first 64 KB of a longer file.
- */
-function invalidUtf8At(buf: Buffer): number {
-  if (isUtf8(buf)) return -1;
-  const n = buf.length;
-  let i = 0;
-  while (i < n) {
-    const c = buf[i]!;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) need = 2;
-    else if (c >= 0xf0 && c <= 0xf4) need = 3;
-    else return i;
-    // narrower second-byte ranges rule out overlong forms, surrogates and code points past U+10FFFF
-    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
-    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
-    for (let k = 1; k <= need; k++) {
-      if (i + k >= n) return -1;
-      const d = buf[i + k]!;
-      if (k === 1 ? d < lo || d > hi : d < 0x80 || d > 0xbf) return i;
-    }
-    i += need + 1;
-  }
-  return -1;
 }
 
 // --- ZIP -------------------------------------------------------------------------------------
@@ -488,7 +340,9 @@ async function inflateAll(
     const dataOffset = entry.offset + 30 + nameLength + header.readUInt16LE(28);
 
     const sink = kept.sinkFor(entry.name);
+    const guard = guardFor(entry.name);
     let produced = 0;
+    let readerSize = 0;
     const count = async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
         produced += chunk.length;
@@ -505,6 +359,7 @@ async function inflateAll(
           });
         }
         sink?.write(chunk);
+        if (guard) readerSize += guard.measure(chunk);
       }
     };
     const raw = readRange(fh, dataOffset, entry.compressed);
@@ -525,6 +380,7 @@ async function inflateAll(
       method: entry.method,
       compressedSize: entry.compressed,
       size: produced,
+      readerSize: guard ? readerSize : produced,
       dataOffset,
     });
   }
@@ -547,6 +403,13 @@ async function* readRange(fh: FileHandle, start: number, length: number): AsyncG
 
 // --- what exceljs reads ------------------------------------------------------------------------
 
+/** The XML guard of a part exceljs may read (xml-guard.ts); none for the others. */
+function guardFor(name: string): XmlGuard | undefined {
+  const key = partKey(name);
+  if (!key.endsWith('.xml') && !key.endsWith('.rels')) return undefined;
+  return new XmlGuard(name, key === partKey(SHARED_STRINGS) ? 'sharedStrings' : 'worksheet');
+}
+
 const EMPTY_SHARED_STRINGS = Buffer.from(
   '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>',
 );
@@ -559,7 +422,8 @@ type Piece = { name: string; data: Buffer } | (XlsxPart & { as: string });
 /**
  * The ZIP handed to exceljs's streaming reader (the file is opened on the first read): a new
  * archive of only the parts it needs for one sheet, in the order it needs them, holding what
- * `inspectXlsx` measured, inflated again and stored.
+ * `inspectXlsx` measured, inflated again, through the XML guard (whose output size the inspection
+ * measured too) and stored.
  *
  * - Nothing reaches exceljs that was not measured: no entry hidden between others, no other sheet
  *   (which it would otherwise inflate and parse just to skip), and since the parts are inflated
@@ -608,14 +472,21 @@ async function* canonicalZip(path: string, pieces: Piece[]): AsyncGenerator<Buff
         yield piece.data;
         continue;
       }
-      yield localHeader(piece.as, piece.size);
+      yield localHeader(piece.as, piece.readerSize);
+      const guard = guardFor(piece.name);
       let produced = 0;
+      let sent = 0;
       for await (const chunk of partData(fh, piece)) {
         produced += chunk.length;
         if (produced > piece.size) break;
-        yield chunk;
+        for (const bytes of guard ? guard.write(chunk) : [chunk]) {
+          sent += bytes.length;
+          yield bytes;
+        }
       }
-      if (produced !== piece.size) throw badZip('The file changed while it was being read.');
+      if (produced !== piece.size || sent !== piece.readerSize) {
+        throw badZip('The file changed while it was being read.');
+      }
     }
     yield localHeader('padding', PADDING_BYTES);
     for (let sent = 0; sent < PADDING_BYTES; sent += ZEROS.length) yield ZEROS;

@@ -17,6 +17,7 @@ import {
 } from './cell-values.ts';
 import { columnLetter, FIELDS, type HeaderMapping, type ImportKind } from './import-fields.ts';
 import type { CellValue } from './sheet-reader.ts';
+import { TEXT_KEPT } from './xml-guard.ts';
 
 export interface RowIssue {
   row: number;
@@ -263,7 +264,8 @@ export function rowValidator<K extends ImportKind>(
         row,
         column,
         value: echoValue(c),
-        message: `${column} holds ${c.length} characters, more than the ${MAX_CELL_TEXT} a cell may hold`,
+        // a workbook's longer texts are cut on reading (xml-guard.ts): their length is a floor
+        message: `${column} holds ${c.length >= TEXT_KEPT ? `at least ${TEXT_KEPT}` : c.length} characters, more than the ${MAX_CELL_TEXT} a cell may hold`,
       });
     }
     return out;

@@ -12,9 +12,9 @@ import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { UpstreamClient } from '../../clients/upstream-client.ts';
 import type { Config } from '../../config.ts';
-import { AppError, NotFoundError } from '../../errors.ts';
+import { AppError, NotFoundError, ServiceUnavailableError } from '../../errors.ts';
 import type { AppJobQueue } from '../../jobs/job-registry.ts';
-import { type JobContext, PermanentJobError } from '../../jobs/queue-types.ts';
+import { type JobContext, PermanentJobError, QueueUnavailableError } from '../../jobs/queue-types.ts';
 import { formatDay, parseDay } from '../../lib/calendar.ts';
 import type {
   CommitReport,
@@ -24,9 +24,10 @@ import type {
   ImportStatus,
 } from '../../models/imports.ts';
 import type { UpstreamBulkResult, UpstreamSaleLine } from '../../models/upstream.ts';
-import { type FileFormat, inspectXlsx, sniffFormat, type XlsxInspection } from './file-inspect.ts';
+import { inspectXlsx, type XlsxInspection } from './file-inspect.ts';
+import { type FileFormat, sniffFormat } from './file-sniff.ts';
 import { importDownloadsFactory } from './import-downloads.ts';
-import { FileRejectedError } from './import-errors.ts';
+import { FileRejectedError, ImportInterruptedError, ImportRejectedError } from './import-errors.ts';
 import {
   columnLetter,
   countKnownHeaders,
@@ -82,53 +83,6 @@ export interface ImportServiceDeps {
   };
   config: Pick<Config, 'imports' | 'businessTz'>;
   logger: FastifyBaseLogger;
-}
-
-/** reject_all met invalid rows: nothing was pushed. The answer carries the rows to fix. */
-export class ImportRejectedError extends AppError {
-  constructor(result: ImportResult) {
-    super(
-      422,
-      'import-rejected',
-      'The file has invalid rows; nothing was imported',
-      `${result.invalid} of ${result.rows} rows are invalid (first: row ${result.errors[0]?.row}: ` +
-        `${result.errors[0]?.message}). Fix them (${result.links.errors} lists every one) and upload again, ` +
-        'or send onError=skip_invalid to import the valid rows only.',
-      {
-        importId: result.importId,
-        rowErrors: result.errors.slice(0, 100),
-        errorsTotal: result.errorsTotal,
-        resultUrl: result.links.self,
-        errorsUrl: result.links.errors,
-      },
-    );
-  }
-}
-
-/** A commit stopped because the system of record failed; the answer says which rows reached it. */
-export class ImportInterruptedError extends AppError {
-  constructor(result: ImportResult, commit: CommitReport) {
-    const reached = commit.reachedUpstream.map((r) =>
-      r.fromRow === r.toRow ? `${r.fromRow}` : `${r.fromRow}–${r.toRow}`,
-    );
-    super(
-      502,
-      'import-interrupted',
-      'The import stopped: the system of record failed',
-      `${commit.error ?? 'the system of record failed'}. ` +
-        (reached.length
-          ? `Rows ${reached.slice(0, 20).join(', ')}${reached.length > 20 ? ', …' : ''} reached the system of record; `
-          : 'No row reached the system of record; ') +
-        `${commit.notSent} rows were not sent. Upload the same file again to finish: rows already applied come back unchanged.`,
-      {
-        importId: result.importId,
-        reachedUpstream: commit.reachedUpstream,
-        notSent: commit.notSent,
-        resultUrl: result.links.self,
-        errorsUrl: result.links.errors,
-      },
-    );
-  }
 }
 
 export type UploadOutcome =
@@ -598,13 +552,21 @@ export function importServiceFactory({
     return result;
   }
 
+  /** The job queue's outage (Redis down, in shared mode) as a 503 saying what could not be done. */
+  function queueProblem(err: unknown, what: string, then: string): unknown {
+    if (!(err instanceof QueueUnavailableError)) return err;
+    return new ServiceUnavailableError('queue-unavailable', `${what}: ${err.message}; ${then}.`);
+  }
+
   /** The stored result, or the queued job's state and progress. */
   async function get(importId: string): Promise<ImportResult> {
     const result = await store.readResult(importId);
     if (result) return result;
     const request = await store.readRequest(importId);
     if (!request) throw new NotFoundError(`No import ${importId} (imports are kept IMPORT_RETENTION_DAYS).`);
-    const job = await jobs.get('imports', importId);
+    const job = await jobs.get('imports', importId).catch((err: unknown) => {
+      throw queueProblem(err, `The state of import ${importId} cannot be read`, 'ask again shortly');
+    });
     if (job?.state === 'failed') {
       const failed = baseResult(request, 'failed', job.progress);
       failed.finishedAt = job.finishedAt;
@@ -655,12 +617,23 @@ export function importServiceFactory({
       }
 
       if (saved.bytes > config.imports.inlineMaxBytes) {
-        await jobs.enqueue(
-          'imports',
-          'run',
-          { importId },
-          { jobId: importId, attempts: JOB_ATTEMPTS, backoffMs: 2_000 },
-        );
+        try {
+          await jobs.enqueue(
+            'imports',
+            'run',
+            { importId },
+            { jobId: importId, attempts: JOB_ATTEMPTS, backoffMs: 2_000 },
+          );
+        } catch (err) {
+          // Not queued, not kept: no record waits for a job that will never run. (A job queued
+          // before an answer was lost finds no request and fails for good.)
+          await store.remove(importId);
+          throw queueProblem(
+            err,
+            'The import could not be queued',
+            'nothing was kept: upload the file again shortly',
+          );
+        }
         return { kind: 'queued', importId, statusUrl: links(importId).self };
       }
       let outcome: Awaited<ReturnType<typeof runImport>>;

@@ -13,7 +13,7 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImportFilter, ImportRecords } from '../../db/repos/import-records.ts';
 import type { ImportOptions, ImportResult } from '../../models/imports.ts';
-import type { FileFormat } from './file-inspect.ts';
+import type { FileFormat } from './file-sniff.ts';
 import { FileTooLargeError } from './import-errors.ts';
 import type { RowIssue } from './import-rows.ts';
 

@@ -14,14 +14,13 @@ import { type CsvError, parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import { AppError } from '../../errors.ts';
 import {
-  type FileFormat,
   inspectXlsx,
   type SheetInfo,
-  sniffFormat,
   type XlsxInspection,
   type XlsxLimits,
   xlsxReaderInput,
 } from './file-inspect.ts';
+import { type FileFormat, sniffFormat } from './file-sniff.ts';
 import { FileRejectedError, UnsupportedFileError } from './import-errors.ts';
 
 export type CellValue = string | number | boolean | Date | { error: string } | null;

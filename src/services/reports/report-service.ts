@@ -295,6 +295,44 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
       return { path, bytes: info.size, contentType: CONTENT_TYPES[format], name: friendlyName ?? name };
     },
 
+    /**
+     * A file rendered for delivery: the document rendered once into `name` (an opaque name under
+     * the reports folder). A file that exists already (a resumed run) is kept as it is.
+     */
+    async renderDocumentTo(
+      name: string,
+      format: 'pdf' | 'xlsx',
+      doc: import('./report-types.ts').ReportDocument,
+    ): Promise<{ path: string; bytes: number; rendered: boolean }> {
+      if (!FILE_NAME.test(name)) throw new Error(`not a report file name: ${name}`);
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, name);
+      const existing = await stat(path).catch(() => undefined);
+      if (existing?.isFile()) return { path, bytes: existing.size, rendered: false };
+      const tmp = partPathFor(path);
+      try {
+        await writeFile(tmp, await deps.renderer.render(format, doc));
+        await rename(tmp, path);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      return { path, bytes: (await stat(path)).size, rendered: true };
+    },
+
+    /** A signed link to a file by name, that works without an API key until it expires. */
+    fileLink(name: string, now = Date.now()): { url: string; expiresAt: string } {
+      const expires = Math.floor(now / 1000) + Math.round(config.reports.linkTtlMs / 1000);
+      return {
+        url: `/api/v1/reports/download?file=${encodeURIComponent(name)}&expires=${expires}&sig=${sign(`file:${name}`, expires)}`,
+        expiresAt: new Date(expires * 1000).toISOString(),
+      };
+    },
+
+    verifyFileSignature(name: string, expires: number | undefined, sig: string | undefined) {
+      return this.verifySignature(`file:${name}`, expires, sig);
+    },
+
     verifySignature(
       jobId: string,
       expires: number | undefined,

@@ -9,7 +9,9 @@
  * What to send is stored with the claim (the ledger's `detail`), so a run that resumes after a
  * crash, or an admin's resend, sends the very message the first attempt would have.
  */
+
 import type { DeliveryLedger, DeliveryRow, DeliveryState } from '../../../db/repos/delivery-ledger.ts';
+import { abortableSleep } from '../../../lib/sleep.ts';
 import type { Slice } from '../../../models/schedules.ts';
 import type { ChannelKind, DeliveryMessage } from '../channels/channel-types.ts';
 import { ChannelError } from '../channels/channel-types.ts';
@@ -64,21 +66,6 @@ export interface LedgerSenderDeps {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 function toOutcome(row: DeliveryRow, claimed: boolean): DeliverOutcome {
   return {
     deliveryId: row.id,
@@ -92,9 +79,10 @@ function toOutcome(row: DeliveryRow, claimed: boolean): DeliverOutcome {
 
 export function ledgerSenderFactory(deps: LedgerSenderDeps) {
   const { ledger, channels, policy, logger } = deps;
-  const sleep = deps.sleep ?? defaultSleep;
-  // Longer than one attempt may take: past it, nobody can still be sending.
-  const leaseMs = policy.timeoutMs + 60_000;
+  const sleep = deps.sleep ?? abortableSleep;
+  // Longer than one attempt may take (each attempt is aborted at timeoutMs): past it, nobody can
+  // still be sending, so the outcome is `unknown`.
+  const leaseMs = 2 * policy.timeoutMs + 5_000;
 
   function messageOf(row: DeliveryRow): DeliveryMessage {
     const detail = JSON.parse(row.detail ?? 'null') as DeliveryDetail | null;
@@ -168,6 +156,13 @@ export function ledgerSenderFactory(deps: LedgerSenderDeps) {
           await sleep(wait, signal);
           continue;
         }
+      }
+      if (row.state === 'sending' && row.lease_until) {
+        // Another sender holds it (or held it, and died): wait for its outcome, at most its lease.
+        const wait = Date.parse(row.lease_until) - Date.now();
+        if (wait > 0) await sleep(Math.min(wait + 10, 1_000), signal);
+        else await ledger.expireLeases();
+        continue;
       }
       if (row.state !== 'pending' && row.state !== 'retrying') return toOutcome(row, claimed);
       if (!(await ledger.startSending(id, leaseMs))) {
