@@ -608,13 +608,219 @@ export interface paths {
         };
         /**
          * Replay alert detection over past days: every alert that would have fired
-         * @description Runs the default rules (or the one named by `rule`) day by day from `from` to `to`, honouring each rule's pending periods, without notifying anyone. Each alert has its score, severity, money at stake, the days a notification would have gone out, and the explanation of the day it fired. Stock rules only run when `to` is yesterday: the system of record keeps no stock history.
+         * @description Runs the enabled rules (or the one named by `rule`, enabled or not: this is how a rule is tuned) day by day from `from` to `to`, honouring each rule's pending periods, without notifying anyone. Each alert has its score, severity, money at stake, the days a notification would have gone out, and the explanation of the day it fired. Stock rules only run when `to` is yesterday: the system of record keeps no stock history.
          *
          *     Requires the **analyst** role.
          */
         get: operations["backtestAlerts"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a day: detect, move alerts through their lifecycle, notify each recipient once
+         * @description Detects `date` (default yesterday in BUSINESS_TZ) with the enabled rules; alerts open as `pending`, fire after the rule's `pendingPeriods` days in a row and resolve on the first normal day. Each recipient gets one message with every alert that started firing, still fires past its `repeatInterval`, or resolved (when the rule has `notifyOnResolve`), most severe first. Checking the same day again sends nothing. Answers the alerts the check changed and the deliveries it made.
+         *
+         *     Requires the **analyst** role.
+         */
+        post: operations["checkAlerts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alerts, the latest anomalies first
+         * @description Requires the **viewer** role.
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert rules, oldest first (a fresh install has the default rules)
+         * @description Requires the **analyst** role.
+         */
+        get: operations["listAlertRules"];
+        put?: never;
+        /**
+         * Create an alert rule
+         * @description A metric (`revenue`, `units`, `orders`, or the stock rules `stock_out`, `below_reorder`, `low_cover`), a level, filters, thresholds, a severity mapping, recipients (channel, address, `slice`), `pendingPeriods`, `repeatInterval`, `notifyOnResolve` and `enabled`. A bad field, or an address its channel cannot take, is a 400 naming it; an id in use is a 409.
+         *
+         *     Requires the **admin** role.
+         */
+        post: operations["createAlertRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules/{ruleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An alert rule
+         * @description Requires the **analyst** role.
+         */
+        get: operations["getAlertRule"];
+        /**
+         * Replace an alert rule (the whole rule; its id stays)
+         * @description Requires the **admin** role.
+         */
+        put: operations["replaceAlertRule"];
+        post?: never;
+        /**
+         * Delete an alert rule (its open alerts resolve at the next check, silently)
+         * @description Requires the **admin** role.
+         */
+        delete: operations["deleteAlertRule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/silences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Silences, newest first
+         * @description Requires the **analyst** role.
+         */
+        get: operations["listSilences"];
+        put?: never;
+        /**
+         * Silence the alerts of a rule, an entity, or both, until a time
+         * @description While a silence is in force, matching alerts still open, fire and resolve, but nobody is notified; a firing alert is notified at the first check after the silence ends.
+         *
+         *     Requires the **analyst** role.
+         */
+        post: operations["createSilence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/silences/{silenceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A silence
+         * @description Requires the **analyst** role.
+         */
+        get: operations["getSilence"];
+        put?: never;
+        post?: never;
+        /**
+         * End a silence now (delete it)
+         * @description Requires the **analyst** role.
+         */
+        delete: operations["deleteSilence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alertId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An alert, with the daily series of its metric around it
+         * @description Requires the **viewer** role.
+         */
+        get: operations["getAlert"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alertId}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an alert: no more repeats of it in this episode (its resolution is still sent)
+         * @description Requires the **analyst** role.
+         */
+        post: operations["acknowledgeAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alertId}/snooze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Snooze an alert: no notification about it until then (`until: null` ends the snooze)
+         * @description Requires the **analyst** role.
+         */
+        post: operations["snoozeAlert"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1154,6 +1360,345 @@ export interface components {
             }[];
         } & {
             [key: string]: unknown;
+        };
+        Alert: {
+            /** @description alr-…: the same (rule, entity) keeps its id across days and episodes */
+            id: string;
+            ruleId: string;
+            entity: {
+                /** @enum {string} */
+                level: "store" | "region" | "category" | "brand" | "product";
+                /** @description store id, region, category, brand, product id, or storeId/productId */
+                id: string;
+                name: string;
+                storeId?: string;
+                productId?: string;
+            };
+            /** @enum {string} */
+            metric: "revenue" | "units" | "orders" | "stock_out" | "below_reorder" | "low_cover";
+            /** @enum {string} */
+            kind: "drop" | "spike" | "out_of_stock_lost_sales" | "out_of_stock" | "below_reorder" | "low_cover";
+            direction: ("drop" | "spike") | null;
+            /**
+             * @description pending (anomalous, not yet for pendingPeriods days), firing, resolved
+             * @enum {string}
+             */
+            state: "pending" | "firing" | "resolved";
+            /**
+             * @description of the latest anomalous day
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "critical";
+            /** @description robust z-score of the latest anomalous day; null for stock */
+            score: number | null;
+            /** @description of the latest anomalous day, in currency units */
+            moneyAtStake: number;
+            /**
+             * Format: date
+             * @description first anomalous day of this episode
+             */
+            firstSeen: string;
+            /**
+             * Format: date
+             * @description latest anomalous day
+             */
+            lastSeen: string;
+            /**
+             * Format: date
+             * @description latest day a check evaluated this rule for it
+             */
+            lastChecked: string;
+            /** @description anomalous checks in a row in this episode */
+            consecutive: number;
+            /** @description how many times this (rule, entity) opened */
+            episodes: number;
+            firedOn: string | null;
+            resolvedOn: string | null;
+            acknowledged: {
+                at: string;
+                by: string;
+            } | null;
+            /** @description no notification before this time */
+            snoozedUntil: string | null;
+            lastNotifiedAt: string | null;
+            /** @description the checked day of the latest notification */
+            lastNotifiedDay: string | null;
+            /** @description the latest anomalous day: actual, expected, explanation... */
+            detection: {
+                ruleId: string;
+                /** Format: date */
+                day: string;
+                entity: {
+                    /** @enum {string} */
+                    level: "store" | "region" | "category" | "brand" | "product";
+                    /** @description store id, region, category, brand, product id, or storeId/productId */
+                    id: string;
+                    name: string;
+                    storeId?: string;
+                    productId?: string;
+                };
+                /** @enum {string} */
+                metric: "revenue" | "units" | "orders" | "stock_out" | "below_reorder" | "low_cover";
+                /** @enum {string} */
+                kind: "drop" | "spike" | "out_of_stock_lost_sales" | "out_of_stock" | "below_reorder" | "low_cover";
+                /** @enum {string} */
+                direction?: "drop" | "spike";
+                actual: number;
+                expected: number;
+                /** @description robust z-score; null for stock rules */
+                score: number | null;
+                /** @enum {string} */
+                severity: "info" | "warning" | "critical";
+                /** @description |actual − expected| revenue; stock: revenue at risk over the lead time */
+                moneyAtStake: number;
+                /** @description currency units, rounded to cents */
+                lostRevenue?: number;
+                baselineDays?: string[];
+                /** @description the checked day is this public holiday */
+                holiday?: string;
+                promotion?: boolean;
+                stock?: {
+                    quantity: number;
+                    reorderLevel: number;
+                    avgDailyUnits: number;
+                    daysOfCover: number | null;
+                };
+                explanation: {
+                    summary: string;
+                    contributors: {
+                        /** @enum {string} */
+                        kind: "store" | "category" | "product";
+                        id: string;
+                        name: string;
+                        actual: number;
+                        expected: number;
+                        /** @description actual − expected, in the rule metric */
+                        gap: number;
+                        /** @description part of the entity gap (0..1, may exceed 1 when others offset it) */
+                        share: number;
+                        /** @description sold under its usual price */
+                        promotion?: boolean;
+                    }[];
+                };
+            };
+            createdAt: string;
+            updatedAt: string;
+        };
+        AlertList: {
+            items: components["schemas"]["Alert"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        Silence: {
+            id: string;
+            ruleId: string | null;
+            entityId: string | null;
+            startsAt: string;
+            endsAt: string;
+            comment: string;
+            createdBy: string | null;
+            createdAt: string;
+            active: boolean;
+        };
+        SilenceList: {
+            items: components["schemas"]["Silence"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        AlertRuleList: {
+            items: {
+                /** @description slug */
+                id: string;
+                name: string;
+                description?: string;
+                /** @enum {string} */
+                metric: "revenue" | "units" | "orders" | "stock_out" | "below_reorder" | "low_cover";
+                /** @enum {string} */
+                level: "store" | "region" | "category" | "brand" | "product";
+                /**
+                 * @description level product: one series per (store, product) instead of the product over all stores
+                 * @default false
+                 */
+                perStore: boolean;
+                /**
+                 * @default both
+                 * @enum {string}
+                 */
+                direction: "drop" | "spike" | "both";
+                /** @default {} */
+                filters: {
+                    storeId?: string[];
+                    region?: string[];
+                    category?: string[];
+                    brand?: string[];
+                    productId?: string[];
+                };
+                /**
+                 * @default {
+                 *       "minScore": 4,
+                 *       "minExpected": 0,
+                 *       "baselineWeeks": 6,
+                 *       "leadTimeDays": 7
+                 *     }
+                 */
+                thresholds: {
+                    /**
+                     * @description robust z-score needed to alert
+                     * @default 4
+                     */
+                    minScore: number;
+                    /**
+                     * @description entities expecting less are not checked: revenue in currency units, units, orders per day; stock rules: average daily units sold (items that sell)
+                     * @default 0
+                     */
+                    minExpected: number;
+                    /**
+                     * @description same weekday over N weeks
+                     * @default 6
+                     */
+                    baselineWeeks: number;
+                    /**
+                     * @description low_cover: cover under this alerts
+                     * @default 7
+                     */
+                    leadTimeDays: number;
+                };
+                /**
+                 * @description critical when both of its minimums are met, else warning when both of its are, else info
+                 * @default {
+                 *       "warning": {
+                 *         "minScore": 5,
+                 *         "minMoney": 100
+                 *       },
+                 *       "critical": {
+                 *         "minScore": 8,
+                 *         "minMoney": 1000
+                 *       }
+                 *     }
+                 */
+                severity: {
+                    warning: {
+                        /** @description |score| at least this (stock rules: ignored) */
+                        minScore: number;
+                        /** @description money at stake at least this, in currency units */
+                        minMoney: number;
+                    };
+                    critical: {
+                        /** @description |score| at least this (stock rules: ignored) */
+                        minScore: number;
+                        /** @description money at stake at least this, in currency units */
+                        minMoney: number;
+                    };
+                };
+                /**
+                 * @description spikes mostly made by price cuts (promotions) alert too
+                 * @default false
+                 */
+                includePromotions: boolean;
+                /**
+                 * @description consecutive days before firing
+                 * @default 1
+                 */
+                pendingPeriods: number;
+                /** @default 1d */
+                repeatInterval: string;
+                /** @default false */
+                notifyOnResolve: boolean;
+                /** @default [] */
+                recipients: {
+                    /** @enum {string} */
+                    channel: "email" | "whatsapp" | "slack" | "webhook";
+                    address: string;
+                    name?: string;
+                    /** @description only alerts on these stores, regions, categories... */
+                    slice?: {
+                        storeId?: string[];
+                        region?: string[];
+                        category?: string[];
+                        brand?: string[];
+                        productId?: string[];
+                    };
+                }[];
+                /** @default true */
+                enabled: boolean;
+            }[];
+            total: number;
+        };
+        AlertCheck: {
+            /** Format: date */
+            day: string;
+            /** @description nobody sold anything: sales rules are not checked */
+            closed: boolean;
+            holiday: string | null;
+            /** @description false when a day the check read was incomplete */
+            complete: boolean;
+            /** @description rules evaluated this day */
+            rules: string[];
+            /** @description anomalies found by detection */
+            candidates: number;
+            skipped: {
+                belowMinVolume: number;
+                tooLittleHistory: number;
+                closed: number;
+                promotion: number;
+                /** @description stock rules on a past day: only current stock is known */
+                stockUnknown: number;
+            };
+            /** @description every alert the check changed, most severe first */
+            alerts: {
+                id: string;
+                ruleId: string;
+                entity: {
+                    /** @enum {string} */
+                    level: "store" | "region" | "category" | "brand" | "product";
+                    /** @description store id, region, category, brand, product id, or storeId/productId */
+                    id: string;
+                    name: string;
+                    storeId?: string;
+                    productId?: string;
+                };
+                /** @enum {string} */
+                kind: "drop" | "spike" | "out_of_stock_lost_sales" | "out_of_stock" | "below_reorder" | "low_cover";
+                direction: ("drop" | "spike") | null;
+                /** @enum {string} */
+                state: "pending" | "firing" | "resolved";
+                previousState: ("pending" | "firing" | "resolved") | null;
+                /** @enum {string} */
+                change: "opened" | "reopened" | "continued" | "fired" | "resolved" | "retired";
+                /** @enum {string} */
+                severity: "info" | "warning" | "critical";
+                score: number | null;
+                moneyAtStake: number;
+                /** @description the explanation of the latest anomalous day */
+                summary: string;
+                /** @description what this check notified about it */
+                notify: ("firing" | "repeat" | "resolved") | null;
+                /** @description why a notification that was due did not go: acknowledged, snoozed, silenced by sil-… */
+                suppressed: string | null;
+            }[];
+            deliveries: {
+                deliveryId: string;
+                channel: string;
+                /** @description URLs shown as origin and first path segment */
+                address: string;
+                name: string | null;
+                /** @description sent, failed, unknown, retrying, pending, sending (the ledger) */
+                state: string;
+                /** @description false: an earlier check already sent this same message */
+                claimed: boolean;
+                attempts: number;
+                error: string | null;
+                alerts: {
+                    id: string;
+                    /** @enum {string} */
+                    notify: "firing" | "repeat" | "resolved";
+                }[];
+            }[];
+            meta: {
+                computeMs: number;
+            };
         };
         ReportFile: {
             /** @description opaque file name, for /reports/download?file= */
@@ -4424,6 +4969,1901 @@ export interface operations {
             };
             /** @description The system of record failed or sent an invalid answer */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": {
+                    /**
+                     * Format: date
+                     * @description the business day to check (default: yesterday in BUSINESS_TZ)
+                     */
+                    date?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertCheck"];
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The system of record failed or sent an invalid answer */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The system of record timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                state?: "pending" | "firing" | "resolved";
+                severity?: "info" | "warning" | "critical";
+                /** @description an entity id; a store's or a product's id also finds its store-product alerts */
+                entity?: string;
+                rule?: string;
+                /** @description alerts anomalous on or after this day (lastSeen ≥ from) */
+                from?: string;
+                /** @description alerts that started on or before this day (firstSeen ≤ to) */
+                to?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAlertRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleList"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "example-store-revenue",
+                 *       "name": "Store revenue drop (example)",
+                 *       "metric": "revenue",
+                 *       "level": "store",
+                 *       "direction": "drop",
+                 *       "thresholds": {
+                 *         "minScore": 4,
+                 *         "minExpected": 500
+                 *       },
+                 *       "pendingPeriods": 2,
+                 *       "repeatInterval": "1d",
+                 *       "notifyOnResolve": true,
+                 *       "recipients": [
+                 *         {
+                 *           "channel": "email",
+                 *           "address": "ops@example.com",
+                 *           "name": "Operations"
+                 *         }
+                 *       ],
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": {
+                    /** @description slug */
+                    id: string;
+                    name: string;
+                    description?: string;
+                    /** @enum {string} */
+                    metric: "revenue" | "units" | "orders" | "stock_out" | "below_reorder" | "low_cover";
+                    /** @enum {string} */
+                    level: "store" | "region" | "category" | "brand" | "product";
+                    /**
+                     * @description level product: one series per (store, product) instead of the product over all stores
+                     * @default false
+                     */
+                    perStore?: boolean;
+                    /**
+                     * @default both
+                     * @enum {string}
+                     */
+                    direction?: "drop" | "spike" | "both";
+                    /** @default {} */
+                    filters?: {
+                        storeId?: string[];
+                        region?: string[];
+                        category?: string[];
+                        brand?: string[];
+                        productId?: string[];
+                    };
+                    /**
+                     * @default {
+                     *       "minScore": 4,
+                     *       "minExpected": 0,
+                     *       "baselineWeeks": 6,
+                     *       "leadTimeDays": 7
+                     *     }
+                     */
+                    thresholds?: {
+                        /**
+                         * @description robust z-score needed to alert
+                         * @default 4
+                         */
+                        minScore?: number;
+                        /**
+                         * @description entities expecting less are not checked: revenue in currency units, units, orders per day; stock rules: average daily units sold (items that sell)
+                         * @default 0
+                         */
+                        minExpected?: number;
+                        /**
+                         * @description same weekday over N weeks
+                         * @default 6
+                         */
+                        baselineWeeks?: number;
+                        /**
+                         * @description low_cover: cover under this alerts
+                         * @default 7
+                         */
+                        leadTimeDays?: number;
+                    };
+                    /**
+                     * @description critical when both of its minimums are met, else warning when both of its are, else info
+                     * @default {
+                     *       "warning": {
+                     *         "minScore": 5,
+                     *         "minMoney": 100
+                     *       },
+                     *       "critical": {
+                     *         "minScore": 8,
+                     *         "minMoney": 1000
+                     *       }
+                     *     }
+                     */
+                    severity?: {
+                        warning: {
+                            /** @description |score| at least this (stock rules: ignored) */
+                            minScore: number;
+                            /** @description money at stake at least this, in currency units */
+                            minMoney: number;
+                        };
+                        critical: {
+                            /** @description |score| at least this (stock rules: ignored) */
+                            minScore: number;
+                            /** @description money at stake at least this, in currency units */
+                            minMoney: number;
+                        };
+                    };
+                    /**
+                     * @description spikes mostly made by price cuts (promotions) alert too
+                     * @default false
+                     */
+                    includePromotions?: boolean;
+                    /**
+                     * @description consecutive days before firing
+                     * @default 1
+                     */
+                    pendingPeriods?: number;
+                    /** @default 1d */
+                    repeatInterval?: string;
+                    /** @default false */
+                    notifyOnResolve?: boolean;
+                    /** @default [] */
+                    recipients?: {
+                        /** @enum {string} */
+                        channel: "email" | "whatsapp" | "slack" | "webhook";
+                        address: string;
+                        name?: string;
+                        /** @description only alerts on these stores, regions, categories... */
+                        slice?: {
+                            storeId?: string[];
+                            region?: string[];
+                            category?: string[];
+                            brand?: string[];
+                            productId?: string[];
+                        };
+                    }[];
+                    /** @default true */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description slug */
+                        id: string;
+                        name: string;
+                        description?: string;
+                        /** @enum {string} */
+                        metric: "revenue" | "units" | "orders" | "stock_out" | "below_reorder" | "low_cover";
+                        /** @enum {string} */
+                        level: "store" | "region" | "category" | "brand" | "product";
+                        /**
+                         * @description level product: one series per (store, product) instead of the product over all stores
+                         * @default false
+                         */
+                        perStore: boolean;
+                        /**
+                         * @default both
+                         * @enum {string}
+                         */
+                        direction: "drop" | "spike" | "both";
+                        /** @default {} */
+                        filters: {
+                            storeId?: string[];
+                            region?: string[];
+                            category?: string[];
+                            brand?: string[];
+                            productId?: string[];
+                        };
+                        /**
+                         * @default {
+                         *       "minScore": 4,
+                         *       "minExpected": 0,
+                         *       "baselineWeeks": 6,
+                         *       "leadTimeDays": 7
+                         *     }
+                         */
+                        thresholds: {
+                            /**
+                             * @description robust z-score needed to alert
+                             * @default 4
+                             */
+                            minScore: number;
+                            /**
+                             * @description entities expecting less are not checked: revenue in currency units, units, orders per day; stock rules: average daily units sold (items that sell)
+                             * @default 0
+                             */
+                            minExpected: number;
+                            /**
+                             * @description same weekday over N weeks
+                             * @default 6
+                             */
+                            baselineWeeks: number;
+                            /**
+                             * @description low_cover: cover under this alerts
+                             * @default 7
+                             */
+                            leadTimeDays: number;
+                        };
+                        /**
+                         * @description critical when both of its minimums are met, else warning when both of its are, else info
+                         * @default {
+                         *       "warning": {
+                         *         "minScore": 5,
+                         *         "minMoney": 100
+                         *       },
+                         *       "critical": {
+                         *         "minScore": 8,
+                         *         "minMoney": 1000
+                         *       }
+                         *     }
+                         */
+                        severity: {
+                            warning: {
+                                /** @description |score| at least this (stock rules: ignored) */
+                                minScore: number;
+                                /** @description money at stake at least this, in currency units */
+                                minMoney: number;
+                            };
+                            critical: {
+                                /** @description |score| at least this (stock rules: ignored) */
+                                minScore: number;
+                                /** @description money at stake at least this, in currency units */
+                                minMoney: number;
+                            };
+                        };
+                        /**
+                         * @description spikes mostly made by price cuts (promotions) alert too
+                         * @default false
+                         */
+                        includePromotions: boolean;
+                        /**
+                         * @description consecutive days before firing
+                         * @default 1
+                         */
+                        pendingPeriods: number;
+                        /** @default 1d */
+                        repeatInterval: string;
+                        /** @default false */
+                        notifyOnResolve: boolean;
+                        /** @default [] */
+                        recipients: {
+                            /** @enum {string} */
+                            channel: "email" | "whatsapp" | "slack" | "webhook";
+                            address: string;
+                            name?: string;
+                            /** @description only alerts on these stores, regions, categories... */
+                            slice?: {
+                                storeId?: string[];
+                                region?: string[];
+                                category?: string[];
+                                brand?: string[];
+                                productId?: string[];
+                            };
+                        }[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example example-store-revenue */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description slug */
+                        id: string;
+                        name: string;
+                        description?: string;
+                        /** @enum {string} */
+                        metric: "revenue" | "units" | "orders" | "stock_out" | "below_reorder" | "low_cover";
+                        /** @enum {string} */
+                        level: "store" | "region" | "category" | "brand" | "product";
+                        /**
+                         * @description level product: one series per (store, product) instead of the product over all stores
+                         * @default false
+                         */
+                        perStore: boolean;
+                        /**
+                         * @default both
+                         * @enum {string}
+                         */
+                        direction: "drop" | "spike" | "both";
+                        /** @default {} */
+                        filters: {
+                            storeId?: string[];
+                            region?: string[];
+                            category?: string[];
+                            brand?: string[];
+                            productId?: string[];
+                        };
+                        /**
+                         * @default {
+                         *       "minScore": 4,
+                         *       "minExpected": 0,
+                         *       "baselineWeeks": 6,
+                         *       "leadTimeDays": 7
+                         *     }
+                         */
+                        thresholds: {
+                            /**
+                             * @description robust z-score needed to alert
+                             * @default 4
+                             */
+                            minScore: number;
+                            /**
+                             * @description entities expecting less are not checked: revenue in currency units, units, orders per day; stock rules: average daily units sold (items that sell)
+                             * @default 0
+                             */
+                            minExpected: number;
+                            /**
+                             * @description same weekday over N weeks
+                             * @default 6
+                             */
+                            baselineWeeks: number;
+                            /**
+                             * @description low_cover: cover under this alerts
+                             * @default 7
+                             */
+                            leadTimeDays: number;
+                        };
+                        /**
+                         * @description critical when both of its minimums are met, else warning when both of its are, else info
+                         * @default {
+                         *       "warning": {
+                         *         "minScore": 5,
+                         *         "minMoney": 100
+                         *       },
+                         *       "critical": {
+                         *         "minScore": 8,
+                         *         "minMoney": 1000
+                         *       }
+                         *     }
+                         */
+                        severity: {
+                            warning: {
+                                /** @description |score| at least this (stock rules: ignored) */
+                                minScore: number;
+                                /** @description money at stake at least this, in currency units */
+                                minMoney: number;
+                            };
+                            critical: {
+                                /** @description |score| at least this (stock rules: ignored) */
+                                minScore: number;
+                                /** @description money at stake at least this, in currency units */
+                                minMoney: number;
+                            };
+                        };
+                        /**
+                         * @description spikes mostly made by price cuts (promotions) alert too
+                         * @default false
+                         */
+                        includePromotions: boolean;
+                        /**
+                         * @description consecutive days before firing
+                         * @default 1
+                         */
+                        pendingPeriods: number;
+                        /** @default 1d */
+                        repeatInterval: string;
+                        /** @default false */
+                        notifyOnResolve: boolean;
+                        /** @default [] */
+                        recipients: {
+                            /** @enum {string} */
+                            channel: "email" | "whatsapp" | "slack" | "webhook";
+                            address: string;
+                            name?: string;
+                            /** @description only alerts on these stores, regions, categories... */
+                            slice?: {
+                                storeId?: string[];
+                                region?: string[];
+                                category?: string[];
+                                brand?: string[];
+                                productId?: string[];
+                            };
+                        }[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaceAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example example-store-revenue */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "example-store-revenue",
+                 *       "name": "Store revenue drop (example)",
+                 *       "metric": "revenue",
+                 *       "level": "store",
+                 *       "direction": "drop",
+                 *       "thresholds": {
+                 *         "minScore": 4,
+                 *         "minExpected": 500
+                 *       },
+                 *       "pendingPeriods": 2,
+                 *       "repeatInterval": "1d",
+                 *       "notifyOnResolve": true,
+                 *       "recipients": [
+                 *         {
+                 *           "channel": "email",
+                 *           "address": "ops@example.com",
+                 *           "name": "Operations"
+                 *         }
+                 *       ],
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": {
+                    /** @description slug */
+                    id: string;
+                    name: string;
+                    description?: string;
+                    /** @enum {string} */
+                    metric: "revenue" | "units" | "orders" | "stock_out" | "below_reorder" | "low_cover";
+                    /** @enum {string} */
+                    level: "store" | "region" | "category" | "brand" | "product";
+                    /**
+                     * @description level product: one series per (store, product) instead of the product over all stores
+                     * @default false
+                     */
+                    perStore?: boolean;
+                    /**
+                     * @default both
+                     * @enum {string}
+                     */
+                    direction?: "drop" | "spike" | "both";
+                    /** @default {} */
+                    filters?: {
+                        storeId?: string[];
+                        region?: string[];
+                        category?: string[];
+                        brand?: string[];
+                        productId?: string[];
+                    };
+                    /**
+                     * @default {
+                     *       "minScore": 4,
+                     *       "minExpected": 0,
+                     *       "baselineWeeks": 6,
+                     *       "leadTimeDays": 7
+                     *     }
+                     */
+                    thresholds?: {
+                        /**
+                         * @description robust z-score needed to alert
+                         * @default 4
+                         */
+                        minScore?: number;
+                        /**
+                         * @description entities expecting less are not checked: revenue in currency units, units, orders per day; stock rules: average daily units sold (items that sell)
+                         * @default 0
+                         */
+                        minExpected?: number;
+                        /**
+                         * @description same weekday over N weeks
+                         * @default 6
+                         */
+                        baselineWeeks?: number;
+                        /**
+                         * @description low_cover: cover under this alerts
+                         * @default 7
+                         */
+                        leadTimeDays?: number;
+                    };
+                    /**
+                     * @description critical when both of its minimums are met, else warning when both of its are, else info
+                     * @default {
+                     *       "warning": {
+                     *         "minScore": 5,
+                     *         "minMoney": 100
+                     *       },
+                     *       "critical": {
+                     *         "minScore": 8,
+                     *         "minMoney": 1000
+                     *       }
+                     *     }
+                     */
+                    severity?: {
+                        warning: {
+                            /** @description |score| at least this (stock rules: ignored) */
+                            minScore: number;
+                            /** @description money at stake at least this, in currency units */
+                            minMoney: number;
+                        };
+                        critical: {
+                            /** @description |score| at least this (stock rules: ignored) */
+                            minScore: number;
+                            /** @description money at stake at least this, in currency units */
+                            minMoney: number;
+                        };
+                    };
+                    /**
+                     * @description spikes mostly made by price cuts (promotions) alert too
+                     * @default false
+                     */
+                    includePromotions?: boolean;
+                    /**
+                     * @description consecutive days before firing
+                     * @default 1
+                     */
+                    pendingPeriods?: number;
+                    /** @default 1d */
+                    repeatInterval?: string;
+                    /** @default false */
+                    notifyOnResolve?: boolean;
+                    /** @default [] */
+                    recipients?: {
+                        /** @enum {string} */
+                        channel: "email" | "whatsapp" | "slack" | "webhook";
+                        address: string;
+                        name?: string;
+                        /** @description only alerts on these stores, regions, categories... */
+                        slice?: {
+                            storeId?: string[];
+                            region?: string[];
+                            category?: string[];
+                            brand?: string[];
+                            productId?: string[];
+                        };
+                    }[];
+                    /** @default true */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description slug */
+                        id: string;
+                        name: string;
+                        description?: string;
+                        /** @enum {string} */
+                        metric: "revenue" | "units" | "orders" | "stock_out" | "below_reorder" | "low_cover";
+                        /** @enum {string} */
+                        level: "store" | "region" | "category" | "brand" | "product";
+                        /**
+                         * @description level product: one series per (store, product) instead of the product over all stores
+                         * @default false
+                         */
+                        perStore: boolean;
+                        /**
+                         * @default both
+                         * @enum {string}
+                         */
+                        direction: "drop" | "spike" | "both";
+                        /** @default {} */
+                        filters: {
+                            storeId?: string[];
+                            region?: string[];
+                            category?: string[];
+                            brand?: string[];
+                            productId?: string[];
+                        };
+                        /**
+                         * @default {
+                         *       "minScore": 4,
+                         *       "minExpected": 0,
+                         *       "baselineWeeks": 6,
+                         *       "leadTimeDays": 7
+                         *     }
+                         */
+                        thresholds: {
+                            /**
+                             * @description robust z-score needed to alert
+                             * @default 4
+                             */
+                            minScore: number;
+                            /**
+                             * @description entities expecting less are not checked: revenue in currency units, units, orders per day; stock rules: average daily units sold (items that sell)
+                             * @default 0
+                             */
+                            minExpected: number;
+                            /**
+                             * @description same weekday over N weeks
+                             * @default 6
+                             */
+                            baselineWeeks: number;
+                            /**
+                             * @description low_cover: cover under this alerts
+                             * @default 7
+                             */
+                            leadTimeDays: number;
+                        };
+                        /**
+                         * @description critical when both of its minimums are met, else warning when both of its are, else info
+                         * @default {
+                         *       "warning": {
+                         *         "minScore": 5,
+                         *         "minMoney": 100
+                         *       },
+                         *       "critical": {
+                         *         "minScore": 8,
+                         *         "minMoney": 1000
+                         *       }
+                         *     }
+                         */
+                        severity: {
+                            warning: {
+                                /** @description |score| at least this (stock rules: ignored) */
+                                minScore: number;
+                                /** @description money at stake at least this, in currency units */
+                                minMoney: number;
+                            };
+                            critical: {
+                                /** @description |score| at least this (stock rules: ignored) */
+                                minScore: number;
+                                /** @description money at stake at least this, in currency units */
+                                minMoney: number;
+                            };
+                        };
+                        /**
+                         * @description spikes mostly made by price cuts (promotions) alert too
+                         * @default false
+                         */
+                        includePromotions: boolean;
+                        /**
+                         * @description consecutive days before firing
+                         * @default 1
+                         */
+                        pendingPeriods: number;
+                        /** @default 1d */
+                        repeatInterval: string;
+                        /** @default false */
+                        notifyOnResolve: boolean;
+                        /** @default [] */
+                        recipients: {
+                            /** @enum {string} */
+                            channel: "email" | "whatsapp" | "slack" | "webhook";
+                            address: string;
+                            name?: string;
+                            /** @description only alerts on these stores, regions, categories... */
+                            slice?: {
+                                storeId?: string[];
+                                region?: string[];
+                                category?: string[];
+                                brand?: string[];
+                                productId?: string[];
+                            };
+                        }[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example example-store-revenue */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSilences: {
+        parameters: {
+            query?: {
+                /** @description true: only silences in force now; false: only ended (or not yet started) ones */
+                active?: "true" | "false";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceList"];
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSilence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ruleId": "product-orders",
+                 *       "for": "1d",
+                 *       "comment": "Known supplier issue, being handled"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description only alerts of this rule */
+                    ruleId?: string;
+                    /** @description only alerts of this entity (store id, region, category, brand, product id or storeId/productId); a store's or a product's id also silences its store-product alerts */
+                    entityId?: string;
+                    /**
+                     * Format: date-time
+                     * @description when the silence ends
+                     */
+                    endsAt?: string;
+                    /** @description or how long from now: 12h, 1d, 2w */
+                    for?: string;
+                    comment: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Silence"];
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSilence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example sil-Wn3q0tXh2mZ8bK1c */
+                silenceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Silence"];
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSilence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example sil-Wn3q0tXh2mZ8bK1c */
+                silenceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example alr-3Jq0x3N6dPZ1wQm8cV2kHn */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description alr-…: the same (rule, entity) keeps its id across days and episodes */
+                        id: string;
+                        ruleId: string;
+                        entity: {
+                            /** @enum {string} */
+                            level: "store" | "region" | "category" | "brand" | "product";
+                            /** @description store id, region, category, brand, product id, or storeId/productId */
+                            id: string;
+                            name: string;
+                            storeId?: string;
+                            productId?: string;
+                        };
+                        /** @enum {string} */
+                        metric: "revenue" | "units" | "orders" | "stock_out" | "below_reorder" | "low_cover";
+                        /** @enum {string} */
+                        kind: "drop" | "spike" | "out_of_stock_lost_sales" | "out_of_stock" | "below_reorder" | "low_cover";
+                        direction: ("drop" | "spike") | null;
+                        /**
+                         * @description pending (anomalous, not yet for pendingPeriods days), firing, resolved
+                         * @enum {string}
+                         */
+                        state: "pending" | "firing" | "resolved";
+                        /**
+                         * @description of the latest anomalous day
+                         * @enum {string}
+                         */
+                        severity: "info" | "warning" | "critical";
+                        /** @description robust z-score of the latest anomalous day; null for stock */
+                        score: number | null;
+                        /** @description of the latest anomalous day, in currency units */
+                        moneyAtStake: number;
+                        /**
+                         * Format: date
+                         * @description first anomalous day of this episode
+                         */
+                        firstSeen: string;
+                        /**
+                         * Format: date
+                         * @description latest anomalous day
+                         */
+                        lastSeen: string;
+                        /**
+                         * Format: date
+                         * @description latest day a check evaluated this rule for it
+                         */
+                        lastChecked: string;
+                        /** @description anomalous checks in a row in this episode */
+                        consecutive: number;
+                        /** @description how many times this (rule, entity) opened */
+                        episodes: number;
+                        firedOn: string | null;
+                        resolvedOn: string | null;
+                        acknowledged: {
+                            at: string;
+                            by: string;
+                        } | null;
+                        /** @description no notification before this time */
+                        snoozedUntil: string | null;
+                        lastNotifiedAt: string | null;
+                        /** @description the checked day of the latest notification */
+                        lastNotifiedDay: string | null;
+                        /** @description the latest anomalous day: actual, expected, explanation... */
+                        detection: {
+                            ruleId: string;
+                            /** Format: date */
+                            day: string;
+                            entity: {
+                                /** @enum {string} */
+                                level: "store" | "region" | "category" | "brand" | "product";
+                                /** @description store id, region, category, brand, product id, or storeId/productId */
+                                id: string;
+                                name: string;
+                                storeId?: string;
+                                productId?: string;
+                            };
+                            /** @enum {string} */
+                            metric: "revenue" | "units" | "orders" | "stock_out" | "below_reorder" | "low_cover";
+                            /** @enum {string} */
+                            kind: "drop" | "spike" | "out_of_stock_lost_sales" | "out_of_stock" | "below_reorder" | "low_cover";
+                            /** @enum {string} */
+                            direction?: "drop" | "spike";
+                            actual: number;
+                            expected: number;
+                            /** @description robust z-score; null for stock rules */
+                            score: number | null;
+                            /** @enum {string} */
+                            severity: "info" | "warning" | "critical";
+                            /** @description |actual − expected| revenue; stock: revenue at risk over the lead time */
+                            moneyAtStake: number;
+                            /** @description currency units, rounded to cents */
+                            lostRevenue?: number;
+                            baselineDays?: string[];
+                            /** @description the checked day is this public holiday */
+                            holiday?: string;
+                            promotion?: boolean;
+                            stock?: {
+                                quantity: number;
+                                reorderLevel: number;
+                                avgDailyUnits: number;
+                                daysOfCover: number | null;
+                            };
+                            explanation: {
+                                summary: string;
+                                contributors: {
+                                    /** @enum {string} */
+                                    kind: "store" | "category" | "product";
+                                    id: string;
+                                    name: string;
+                                    actual: number;
+                                    expected: number;
+                                    /** @description actual − expected, in the rule metric */
+                                    gap: number;
+                                    /** @description part of the entity gap (0..1, may exceed 1 when others offset it) */
+                                    share: number;
+                                    /** @description sold under its usual price */
+                                    promotion?: boolean;
+                                }[];
+                            };
+                        };
+                        createdAt: string;
+                        updatedAt: string;
+                        /** @description null once the rule is deleted */
+                        rule: {
+                            id: string;
+                            name: string;
+                        } | null;
+                        /** @description the metric's daily values from 28 days before the episode to 7 days after it (at most yesterday), from the sales analytics */
+                        series: {
+                            /**
+                             * @description the rule's metric; units for stock rules
+                             * @enum {string}
+                             */
+                            metric: "revenue" | "units" | "orders";
+                            /** Format: date */
+                            from: string;
+                            /** Format: date */
+                            to: string;
+                            values: {
+                                /** Format: date */
+                                day: string;
+                                value: number;
+                            }[];
+                            /** @description false when a day of the window is open or was not read afresh */
+                            complete: boolean;
+                        };
+                        /** @description active silences that match it */
+                        silencedBy: string[];
+                    };
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The system of record failed or sent an invalid answer */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The system of record timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acknowledgeAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example alr-3Jq0x3N6dPZ1wQm8cV2kHn */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "by": "Anna, store 7"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description who (default: the API key's id) */
+                    by?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    snoozeAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example alr-3Jq0x3N6dPZ1wQm8cV2kHn */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "for": "1d"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description no notification before this time; null ends the snooze */
+                    until?: string | null;
+                    /** @description or for this long from now: 12h, 1d, 2w */
+                    for?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            /** @description Invalid request: `errors[]` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

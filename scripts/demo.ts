@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createSampleUpstream } from '../sample-upstream/server.ts';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { formatDay } from '../src/lib/calendar.ts';
 
 const DEMO_KEYS = { viewer: 'demo-viewer-key', analyst: 'demo-analyst-key', admin: 'demo-admin-key' };
 
@@ -85,6 +86,9 @@ async function demoSchedule() {
   });
 }
 
+const yesterday = api.services.partitions.today() - 1;
+const backtestWindow = `from=${formatDay(yesterday - 89)}&to=${formatDay(yesterday)}`;
+
 console.log(`
 SalesFlow Analytics demo (${config.mode} mode)
 
@@ -113,6 +117,10 @@ Try:
   Run it now; each manager gets their own store's report${outbox ? `, written as .eml files to ${outbox}` : ''}:
   curl -s -X POST -H 'X-API-Key: ${DEMO_KEYS.admin}' -H 'content-type: application/json' -d '{}' ${base}/api/v1/schedules/${schedule.id}/run
   curl -s -H 'X-API-Key: ${DEMO_KEYS.analyst}' ${base}/api/v1/schedules/${schedule.id}/runs
+
+  Alerts (the default rules): check yesterday, each alert with why; then what 90 days would have fired.
+  curl -s -X POST -H 'X-API-Key: ${DEMO_KEYS.analyst}' -H 'content-type: application/json' -d '{}' ${base}/api/v1/alerts/check
+  curl -s -H 'X-API-Key: ${DEMO_KEYS.analyst}' '${base}/api/v1/alerts/backtest?${backtestWindow}'
 
 Ports: PORT=${apiPort} and SAMPLE_UPSTREAM_PORT=${new URL(upstream.url).port} (set either to change it).
 Press Ctrl-C to stop.

@@ -2,9 +2,10 @@
  * Sends every operation of the OpenAPI document with its own examples, as "Try it out" in Swagger UI
  * would, and reports the status of each. What a user of Swagger UI does by hand, this does too:
  * - one API key (an admin's) for every call;
- * - a path or query parameter that names something made earlier (a report job, its file, an import)
- *   takes the value from the answer that made it, instead of the document's placeholder; a job is
- *   followed at its `statusUrl` until it is done, before anything downloads it;
+ * - a path or query parameter that names something made earlier (a report job, its file, an import,
+ *   a silence, an alert the check found) takes the value from the answer that made it, instead of
+ *   the document's placeholder; a job is followed at its `statusUrl` until it is done, before
+ *   anything downloads it;
  * - a multipart upload gets a small CSV file (Swagger UI cannot prefill a file), with the example
  *   values of the other form fields.
  * Everything else (query parameters, JSON bodies) is the document's example, or nothing when the
@@ -50,6 +51,12 @@ function harvest(json: unknown, found: Map<string, string>): void {
   if (typeof o.jobId === 'string') found.set('jobId', o.jobId);
   if (typeof o.importId === 'string') found.set('importId', o.importId);
   if (typeof o.id === 'string' && /^sch-/.test(o.id)) found.set('id', o.id);
+  if (typeof o.id === 'string' && /^sil-/.test(o.id)) found.set('silenceId', o.id);
+  // an alert check's answer names the alerts it changed
+  const alert = Array.isArray(o.alerts)
+    ? (o.alerts as Json[]).find((a) => /^alr-/.test(String(a.id)))
+    : undefined;
+  if (alert && !found.has('alertId')) found.set('alertId', String(alert.id));
   const file = o.file as Json | undefined;
   if (file && typeof file.name === 'string' && /^rep-/.test(file.name)) found.set('file', file.name);
 }

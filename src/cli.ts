@@ -5,12 +5,14 @@
  *   salesflow sync --from 2026-05-01 --to 2026-05-31
  *   salesflow report daily --date 2026-05-31 --format pdf --out daily.pdf
  *   salesflow import products.xlsx --kind products [--commit]
+ *   salesflow alerts check [--date 2026-05-31]
  *
  * `--json` prints one JSON document on stdout for scripts; exit codes are in cli/cli-support.ts
  * (EXIT) and the README. A new command (`schedules list|run`, `alerts check`) is one file under
  * cli/ with a register function, added below.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAlertsCommand } from './cli/alerts-command.ts';
 import {
   type CliContext,
   type CommandRunner,
@@ -55,6 +57,7 @@ registerSyncCommand(program, run);
 registerReportCommand(program, run);
 registerImportCommand(program, run);
 registerSchedulesCommand(program, run);
+registerAlertsCommand(program, run);
 
 try {
   await program.parseAsync(process.argv);

@@ -12,6 +12,9 @@ import { createRedisConnection } from './clients/redis.ts';
 import { createUpstreamClient, type UpstreamClient } from './clients/upstream-client.ts';
 import type { Config } from './config.ts';
 import { createDatabase, type Db } from './db/database.ts';
+import { alertRecordsFactory } from './db/repos/alert-records.ts';
+import { alertRulesRepoFactory } from './db/repos/alert-rules.ts';
+import { alertSilencesFactory } from './db/repos/alert-silences.ts';
 import { type DeliveryLedger, deliveryLedgerFactory } from './db/repos/delivery-ledger.ts';
 import { importRecordsFactory } from './db/repos/import-records.ts';
 import { jobRecordsFactory } from './db/repos/job-records.ts';
@@ -28,7 +31,11 @@ import { bullmqPrefix, createJobQueue } from './jobs/job-queue-factory.ts';
 import type { AppJobQueue, AppProcessors } from './jobs/job-registry.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { abortableSleep } from './lib/sleep.ts';
+import { type AlertCheckService, alertCheckServiceFactory } from './services/alerts/check-service.ts';
 import { type AlertDetector, alertDetectorFactory } from './services/alerts/detector-service.ts';
+import { type AlertInboxService, alertInboxServiceFactory } from './services/alerts/inbox-service.ts';
+import { type AlertRulesService, alertRulesServiceFactory } from './services/alerts/rules-service.ts';
+import { type SilenceService, silenceServiceFactory } from './services/alerts/silence-service.ts';
 import { catalogSnapshotFactory } from './services/analytics/catalog-snapshot.ts';
 import { type PartitionStore, partitionStoreFactory } from './services/analytics/partition-store.ts';
 import {
@@ -84,6 +91,11 @@ export interface Container {
   deliveries: DeliveryService;
   /** fires schedules (croner or BullMQ job schedulers) and catches up missed periods */
   scheduler: ScheduleRunner;
+  /** alert rules (data), the check (detection, lifecycle, notifications), alerts and silences */
+  alertRules: AlertRulesService;
+  alertChecks: AlertCheckService;
+  alertInbox: AlertInboxService;
+  alertSilences: SilenceService;
   /** this container's Prometheus metrics (GET /metrics) */
   metrics: Metrics;
   /** the job processors, for the in-process runner (embedded) or src/worker.ts (shared) */
@@ -302,6 +314,30 @@ export function createContainer(
     resend: async ({ deliveryId }, ctx) => ({ state: (await sender.resume(deliveryId, ctx.signal)).state }),
   };
   const deliveries = deliveryServiceFactory({ load: (id) => schedules.load(id), runs, ledger, jobs });
+  // Alerts: rules as data, the lifecycle over detection, notifications through the same ledger.
+  const alertRecords = alertRecordsFactory(db);
+  const alertSilenceRepo = alertSilencesFactory(db);
+  const alertRules = alertRulesServiceFactory({ repo: alertRulesRepoFactory(db), channels, logger });
+  const alertChecks = alertCheckServiceFactory({
+    detector: alerts,
+    rules: alertRules,
+    records: alertRecords,
+    silences: alertSilenceRepo,
+    sender,
+    catalog: snapshot,
+    today: partitions.today,
+    display: config.display,
+    concurrency: config.delivery.concurrency,
+    onNotified: (kind) => metrics.alertNotifications.inc({ kind }),
+  });
+  const alertInbox = alertInboxServiceFactory({
+    records: alertRecords,
+    silences: alertSilenceRepo,
+    rules: alertRules,
+    sales: salesAnalytics,
+    today: partitions.today,
+  });
+  const alertSilences = silenceServiceFactory({ repo: alertSilenceRepo });
   let started: Promise<void> | undefined;
   return {
     config,
@@ -325,6 +361,10 @@ export function createContainer(
     schedules,
     deliveries,
     scheduler,
+    alertRules,
+    alertChecks,
+    alertInbox,
+    alertSilences,
     metrics,
     processors,
     start() {

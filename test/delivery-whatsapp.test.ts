@@ -65,6 +65,16 @@ test('attach: link sends a text message with the signed link, no upload', async 
   assert.match(sent.text.body, /Incomplete data/);
 });
 
+test('a message without files (an alert) is a text message', async (t) => {
+  const { peer, wa, msg } = await setup(t);
+  const { link: _link, ...noLink } = msg({ files: [], text: 'WARNING · Lyon (store) · orders drop' });
+  await wa.send(noLink, { signal: signal() });
+  assert.equal(peer.media.size, 0);
+  const sent = peer.messages[0] as { type: string; text: { body: string } };
+  assert.equal(sent.type, 'text');
+  assert.match(sent.text.body, /WARNING · Lyon \(store\) · orders drop/);
+});
+
 test('outside the 24-hour window (131047) the template goes out, with the document as header parameter', async (t) => {
   const { peer, wa, msg } = await setup(t, { template: 'daily_report' });
   peer.outsideWindow(TO);

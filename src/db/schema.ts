@@ -116,10 +116,78 @@ export interface ScheduleRunsTable {
   attempts: number;
 }
 
+/** Alert rules: each row one AlertRule (JSON), as the admin last saved it. */
+export interface AlertRulesTable {
+  id: string;
+  /** JSON: the AlertRule, defaults filled in */
+  rule: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * Alerts: one row per (rule, entity), kept across days while it lasts and reopened by a later
+ * episode. Days are YYYY-MM-DD business days; the latest detection is kept whole (JSON).
+ */
+export interface AlertsTable {
+  /** alr-<hash of rule and entity>: the same (rule, entity) always has the same id */
+  id: string;
+  rule_id: string;
+  entity_id: string;
+  entity_level: string;
+  entity_name: string;
+  store_id: string | null;
+  product_id: string | null;
+  metric: string;
+  kind: string;
+  direction: string | null;
+  /** pending, firing, resolved */
+  state: string;
+  severity: string;
+  score: number | null;
+  /** money at stake of the latest detection */
+  money: number;
+  /** first anomalous day of the current (or last) episode */
+  first_seen: string;
+  last_seen: string;
+  /** the last day a check evaluated this alert's rule: a day at or before it changes nothing */
+  last_checked: string;
+  /** anomalous checks in a row in this episode */
+  consecutive: number;
+  episodes: number;
+  fired_on: string | null;
+  resolved_on: string | null;
+  acknowledged: number;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  snoozed_until: string | null;
+  last_notified_at: string | null;
+  last_notified_day: string | null;
+  /** JSON: the AlertCandidate of the latest anomalous day (score, explanation...) */
+  detection: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Silences: no notification for alerts of a rule and/or an entity until `ends_at`. */
+export interface SilencesTable {
+  id: string;
+  rule_id: string | null;
+  entity_id: string | null;
+  starts_at: string;
+  ends_at: string;
+  comment: string;
+  created_by: string | null;
+  created_at: string;
+}
+
 export interface Database {
   imports: ImportsTable;
   job_records: JobRecordsTable;
   deliveries: DeliveriesTable;
   schedules: SchedulesTable;
   schedule_runs: ScheduleRunsTable;
+  alert_rules: AlertRulesTable;
+  alerts: AlertsTable;
+  silences: SilencesTable;
 }

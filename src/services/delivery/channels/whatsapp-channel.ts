@@ -3,9 +3,10 @@
  *
  * With the PDF attached: upload it (`POST /{phone-number-id}/media`, multipart), then send a
  * `document` message with the media id, the file name and a caption. With the files as a link: a
- * text message with the link. Outside the 24-hour customer service window the API refuses both with
- * 131047 (nothing was sent), and the channel sends the approved template WHATSAPP_TEMPLATE instead,
- * with the document as its header parameter and the subject as its body variable {{1}}.
+ * text message with the link; a message without files (an alert) is a text message too. Outside
+ * the 24-hour customer service window the API refuses both with 131047 (nothing was sent), and the
+ * channel sends the approved template WHATSAPP_TEMPLATE instead, with the document as its header
+ * parameter and the subject as its body variable {{1}}.
  *
  * Errors are Graph errors, `{error: {message, type, code, error_subcode?, error_data?, fbtrace_id}}`,
  * classified by `code` as Meta advises (titles in `message` are being deprecated).
@@ -116,8 +117,9 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): DeliveryCha
       if (attached && pdf) {
         document = { id: await upload(pdf, signal), filename: pdf.filename };
         first = { to, type: 'document', document: { ...document, caption: caption(msg) } };
-      } else if (msg.link) {
-        document = pdf ? { link: msg.link.url, filename: pdf.filename } : undefined;
+      } else if (msg.link || msg.files.length === 0) {
+        // with the files as a link, or a message that has none (an alert): a text message
+        document = pdf && msg.link ? { link: msg.link.url, filename: pdf.filename } : undefined;
         const body = `${msg.subject}\n\n${plainSummary(msg, true)}`.slice(0, 4096);
         first = { to, type: 'text', text: { body, preview_url: false } };
       } else {
