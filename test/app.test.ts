@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import pino from 'pino';
 import { z } from 'zod';
 import { buildApp } from '../src/app.ts';
 import { loadConfig, sha256Hex } from '../src/config.ts';
@@ -117,6 +119,29 @@ test('403 when the role is too low; hashed keys work', async (t) => {
   assert.match(String(body.detail), /needs the admin role; the key has viewer/);
   const ok = await app.inject({ url: '/api/v1/test/admin-only', headers: { 'x-api-key': hashedAdmin } });
   assert.equal(ok.statusCode, 200);
+});
+
+test('an authorised request logs its key id; other requests do not inherit it', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const app = await build(t, {}, { loggerInstance: pino({ level: 'info' }, stream) });
+  const admin = await app.inject({ url: '/api/v1/sync/status', headers: auth('admin') });
+  assert.equal(admin.statusCode, 200, admin.body);
+  const viewer = await app.inject({ url: '/api/v1/sync/status', headers: auth('viewer') });
+  assert.equal(viewer.statusCode, 403);
+  const anonymous = await app.inject({ url: '/health' });
+  assert.equal(anonymous.statusCode, 200);
+  const completed = (res: { headers: Record<string, unknown> }) =>
+    lines.find((l) => l.reqId === res.headers['x-request-id'] && l.msg === 'request completed');
+  assert.equal(completed(admin)?.keyId, sha256Hex(KEYS.admin).slice(0, 12));
+  assert.equal(completed(viewer)?.keyId, undefined, 'refused before its key was bound');
+  assert.ok(completed(anonymous), 'the health request was logged');
+  assert.equal(completed(anonymous)?.keyId, undefined);
 });
 
 test('bad query parameters are a 400 problem naming each field', async (t) => {
