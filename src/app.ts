@@ -3,7 +3,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -18,6 +17,7 @@ import { registerInFlight } from './plugins/in-flight.ts';
 import { registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { clientErrorProblem, registerProblemHandlers } from './plugins/problem.ts';
+import { registerSecurityHeaders } from './plugins/security-headers.ts';
 import { alertRoutes } from './routes/alert-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
@@ -146,7 +146,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     if (closing) reply.header('connection', 'close');
   });
 
-  await app.register(fastifyHelmet, {
+  registerSecurityHeaders(app, {
     // The API answers JSON; the only HTML is Swagger UI, which sets its own CSP (staticCSP below).
     contentSecurityPolicy: false,
     crossOriginResourcePolicy: { policy: 'same-site' },

@@ -288,11 +288,33 @@ test('CORS: only allow-listed origins get CORS headers', async (t) => {
   assert.equal(denied.headers['access-control-allow-origin'], undefined);
 });
 
-test('security headers are set (helmet)', async (t) => {
+test('security headers are set (helmet) on answers, problems and unknown routes', async (t) => {
   const app = await build(t);
-  const res = await app.inject('/health');
-  assert.equal(res.headers['x-content-type-options'], 'nosniff');
-  assert.ok(res.headers['strict-transport-security']);
+  const expected = {
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-site',
+    'origin-agent-cluster': '?1',
+    'referrer-policy': 'no-referrer',
+    'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    'x-content-type-options': 'nosniff',
+    'x-dns-prefetch-control': 'off',
+    'x-download-options': 'noopen',
+    'x-frame-options': 'SAMEORIGIN',
+    'x-permitted-cross-domain-policies': 'none',
+    'x-xss-protection': '0',
+  };
+  for (const [url, status] of [
+    ['/health', 200],
+    ['/api/v1/catalog/stores', 401],
+    ['/nowhere', 404],
+  ] as const) {
+    const res = await app.inject(url);
+    assert.equal(res.statusCode, status, url);
+    for (const [name, value] of Object.entries(expected))
+      assert.equal(res.headers[name], value, `${url} ${name}`);
+    assert.equal(res.headers['content-security-policy'], undefined, `${url}: JSON needs no CSP`);
+    assert.equal(res.headers['x-powered-by'], undefined, url);
+  }
 });
 
 test('/ready says which dependency is down and why', async (t) => {
