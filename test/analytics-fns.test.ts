@@ -312,6 +312,10 @@ test('a stored answer is served with only meta.cached and meta.computeMs restamp
     JSON.stringify({ ...expected, meta: { ...expected.meta, cached: true, computeMs: body.meta.computeMs } }),
   );
   assert.equal(stored.toString('utf8'), JSON.stringify(expected), 'the stored bytes are left as they were');
+  // Bodies are kept per computeMs: a later, slower hit of the same answer gets its own.
+  const slower = JSON.parse(restamp(stored, performance.now() - 5).body.toString('utf8'));
+  assert.ok(slower.meta.computeMs >= 5, `computeMs ${slower.meta.computeMs}`);
+  assert.deepEqual(slower.rows, expected.rows);
   assert.equal(
     restamp(serializeAnswer(Answer, { ...answer, meta: { ...answer.meta, stale: true } }), 0).stale,
     true,
