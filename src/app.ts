@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import secureJsonParse from 'secure-json-parse';
 import type { Config } from './config.ts';
 import { type Container, type ContainerOverrides, createContainer } from './container.ts';
@@ -18,6 +18,7 @@ import { registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { clientErrorProblem, registerProblemHandlers } from './plugins/problem.ts';
 import { registerSecurityHeaders } from './plugins/security-headers.ts';
+import { memoizingValidatorCompiler } from './plugins/validation.ts';
 import { alertRoutes } from './routes/alert-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
@@ -98,7 +99,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
       done(Object.assign(new Error(detail), { statusCode: 400 }), undefined);
     }
   });
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(memoizingValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
   registerInFlight(app);
