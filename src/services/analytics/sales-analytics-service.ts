@@ -49,6 +49,7 @@ export type SeriesDim = Exclude<Dim, 'day' | 'week' | 'month'>;
 
 /** A query resolved against a day: its window, the days it reads, its cache key but the data version. */
 interface SalesPlan {
+  today: number;
   from: number;
   to: number;
   /** every day the answer reads, ascending */
@@ -228,33 +229,41 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
   }
 
   const plans = new LRUCache<string, SalesPlan>({ max: PLANS_HELD });
+  /** by query object: the API's validator hands out the same frozen object for the same query */
+  const plansByQuery = new WeakMap<SalesQuery, SalesPlan>();
 
   function planOf(query: SalesQuery, today: number): SalesPlan {
+    const same = plansByQuery.get(query);
+    if (same?.today === today) return same;
     // zod writes a query's members in the schema's order: equal queries, equal text.
     const id = `${today};${JSON.stringify(query)}`;
     let plan = plans.get(id);
-    if (plan) return plan;
-    const { from, to } = resolveWindow(query, today);
-    const periodDays = range(from, to);
-    const comparison = comparisonFor(query.compare, from, to);
-    // Every day the answer reads: the period, the trend's lead-in, the comparison windows.
-    const needed = new Set<number>(range(from - 6, to));
-    if (comparison) {
-      for (const shift of comparison.shifts) for (const d of periodDays) needed.add(shift(d));
-      for (const d of comparison.baseline ?? []) needed.add(d);
+    if (!plan) {
+      const { from, to } = resolveWindow(query, today);
+      const periodDays = range(from, to);
+      const comparison = comparisonFor(query.compare, from, to);
+      // Every day the answer reads: the period, the trend's lead-in, the comparison windows.
+      const needed = new Set<number>(range(from - 6, to));
+      if (comparison) {
+        for (const shift of comparison.shifts) for (const d of periodDays) needed.add(shift(d));
+        for (const d of comparison.baseline ?? []) needed.add(d);
+      }
+      plan = {
+        today,
+        from,
+        to,
+        days: [...needed].sort((x, y) => x - y),
+        key: requestKey('analytics:sales:v2', {
+          ...query,
+          from: formatDay(from),
+          to: formatDay(to),
+          currency: config.display.currency,
+        }),
+      };
+      plans.set(id, plan);
     }
-    plan = {
-      from,
-      to,
-      days: [...needed].sort((x, y) => x - y),
-      key: requestKey('analytics:sales:v2', {
-        ...query,
-        from: formatDay(from),
-        to: formatDay(to),
-        currency: config.display.currency,
-      }),
-    };
-    plans.set(id, plan);
+    // Only a frozen query cannot change under its plan.
+    if (Object.isFrozen(query)) plansByQuery.set(query, plan);
     return plan;
   }
 
@@ -270,11 +279,15 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
     return loaded;
   }
 
-  /** The version of the plan's days without reading them, when nothing changed since the last read. */
-  async function knownVersion(plan: SalesPlan): Promise<string | undefined> {
+  /**
+   * The version of the plan's days without reading them, when nothing changed since the last read:
+   * no day loaded, dropped or due, and the catalog attributes the same (re-read every few seconds:
+   * then the days are read again, which re-reads the catalog).
+   */
+  function knownVersion(plan: SalesPlan): string | undefined {
     const known = plan.known;
     if (!known || !partitions.isCurrent(known.mark)) return undefined;
-    return (await catalog.attributes()) === known.attrs ? known.dataVersion : undefined;
+    return catalog.attributesIfCurrent() === known.attrs ? known.dataVersion : undefined;
   }
 
   /**
@@ -288,7 +301,7 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
     const today = partitions.today();
     const plan = planOf(query, today);
     let loaded: Awaited<ReturnType<typeof loadDays>> | undefined;
-    let dataVersion = await knownVersion(plan);
+    let dataVersion = knownVersion(plan);
     if (dataVersion === undefined) {
       loaded = await loadPlanDays(plan);
       dataVersion = loaded.dataVersion;
