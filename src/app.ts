@@ -3,10 +3,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import secureJsonParse from 'secure-json-parse';
 import type { Config } from './config.ts';
 import { type Container, type ContainerOverrides, createContainer } from './container.ts';
@@ -18,6 +17,8 @@ import { registerInFlight } from './plugins/in-flight.ts';
 import { registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { clientErrorProblem, registerProblemHandlers } from './plugins/problem.ts';
+import { registerSecurityHeaders } from './plugins/security-headers.ts';
+import { memoizingValidatorCompiler } from './plugins/validation.ts';
 import { alertRoutes } from './routes/alert-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
@@ -99,7 +100,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
       done(Object.assign(new Error(detail), { statusCode: 400 }), undefined);
     }
   });
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(memoizingValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
   registerInFlight(app);
@@ -142,12 +143,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (request, reply) => {
+  // A callback hook, like the other per-request hooks: no promise per request.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
-  await app.register(fastifyHelmet, {
+  registerSecurityHeaders(app, {
     // The API answers JSON; the only HTML is Swagger UI, which sets its own CSP (staticCSP below).
     contentSecurityPolicy: false,
     crossOriginResourcePolicy: { policy: 'same-site' },

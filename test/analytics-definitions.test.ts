@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import { parseDay } from '../src/lib/calendar.ts';
 import { businessDay, SALE_LINES, startAnalyticsUpstream } from './fixtures/analytics-upstream.ts';
 import { auth, build } from './helpers/app.ts';
 
@@ -1068,6 +1069,32 @@ test('late data: a recent day is re-fetched after LATE_DATA_TTL_SECONDS; closed 
   for (const day of ['2026-03-25', '2026-03-26', '2026-03-27', '2026-03-28']) {
     assert.equal(fixture.dayFetches(day), 1, `closed day ${day} fetched once`);
   }
+});
+
+test('a cached answer follows its days: a day dropped from the partitions (a sales import) is read again', async (t) => {
+  const { app, fixture } = await setup(t);
+  // Closed days, held for PARTITION_TTL_DAYS: only an invalidation makes them read again.
+  const url = '/api/v1/analytics/sales?from=2026-03-20&to=2026-03-22&compare=none';
+  const get = () => app.inject({ url, headers: auth('viewer') });
+  const first = await get();
+  assert.equal(first.headers['x-cache'], 'MISS');
+  const second = await get();
+  assert.equal(second.headers['x-cache'], 'HIT');
+  assert.equal(second.json().kpis.revenue, first.json().kpis.revenue);
+
+  // The system of record changes 2026-03-22's line L204: 2 units for 30.00 instead of 20.00.
+  fixture.data.sales.find((l) => l.id === 204)!.amount = 30;
+  const held = await get();
+  assert.equal(held.headers['x-cache'], 'HIT', 'the held partition is trusted');
+  assert.equal(held.json().kpis.revenue, first.json().kpis.revenue);
+
+  // An import of sales lines drops the days it touched: the next answer reads the day again.
+  await app.services.partitions.invalidateDays([parseDay('2026-03-22')!]);
+  const after = await get();
+  assert.equal(after.headers['x-cache'], 'MISS');
+  assert.equal(after.json().kpis.revenue, first.json().kpis.revenue + 10);
+  assert.equal(fixture.dayFetches('2026-03-22'), 2);
+  assert.equal(fixture.dayFetches('2026-03-21'), 1);
 });
 
 test('stock: status, avgDailyUnits over the 28 days ending yesterday, daysOfCover, stockValue, counts', async (t) => {

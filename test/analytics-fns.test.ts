@@ -1,6 +1,10 @@
-/** Pure functions of the analytics path: KPI formulas, calendar, partitions, the fast page validator. */
+/**
+ * Pure functions of the analytics path: KPI formulas, calendar, partitions, the fast page validator,
+ * the serialised answers of the result cache.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { z } from 'zod';
 import { fastParseSalesPage } from '../src/clients/upstream-client.ts';
 import {
   businessDayFormatter,
@@ -31,6 +35,7 @@ import {
   decodePartition,
   encodePartition,
 } from '../src/services/analytics/partition.ts';
+import { restamp, serializeAnswer } from '../src/services/result-cache.ts';
 
 const day = (s: string) => parseDay(s)!;
 
@@ -275,4 +280,51 @@ test('the fast sales-page check accepts only what the zod schema accepts, with t
   ]) {
     assert.equal(fastParseSalesPage(broken), undefined);
   }
+});
+
+test('a stored answer is served with only meta.cached and meta.computeMs restamped, whatever its strings spell', () => {
+  const Answer = z.object({
+    rows: z.array(z.object({ label: z.string(), value: z.number() })),
+    meta: z.object({ stale: z.boolean(), cached: z.boolean(), computeMs: z.number(), currency: z.string() }),
+  });
+  // A label that spells the marker the restamp looks for, quotes, a backslash, non-ASCII text.
+  const label = 'Zürich ","meta":{"stale":true,"cached":true} \\ «7»';
+  const answer = {
+    // members out of the schema's order, and one the schema does not know: it writes its own
+    meta: { currency: 'EUR', computeMs: 12.5, cached: false, stale: false },
+    rows: [{ value: 1.5, label, extra: 'dropped' }],
+  };
+  const stored = serializeAnswer(Answer, answer);
+  const expected = {
+    rows: [{ label, value: 1.5 }],
+    meta: { stale: false, cached: false, computeMs: 12.5, currency: 'EUR' },
+  };
+  assert.equal(stored.toString('utf8'), JSON.stringify(expected));
+
+  const served = restamp(stored, performance.now());
+  assert.equal(served.cached, true);
+  assert.equal(served.stale, false);
+  const body = JSON.parse(served.body.toString('utf8'));
+  assert.equal(typeof body.meta.computeMs, 'number');
+  assert.notEqual(body.meta.computeMs, 12.5);
+  assert.equal(
+    served.body.toString('utf8'),
+    JSON.stringify({ ...expected, meta: { ...expected.meta, cached: true, computeMs: body.meta.computeMs } }),
+  );
+  assert.equal(stored.toString('utf8'), JSON.stringify(expected), 'the stored bytes are left as they were');
+  // Bodies are kept per computeMs: a later, slower hit of the same answer gets its own.
+  const slower = JSON.parse(restamp(stored, performance.now() - 5).body.toString('utf8'));
+  assert.ok(slower.meta.computeMs >= 5, `computeMs ${slower.meta.computeMs}`);
+  assert.deepEqual(slower.rows, expected.rows);
+  assert.equal(
+    restamp(serializeAnswer(Answer, { ...answer, meta: { ...answer.meta, stale: true } }), 0).stale,
+    true,
+  );
+
+  assert.throws(
+    () => serializeAnswer(Answer, { ...answer, rows: [{ label: 3 }] } as never),
+    /response schema/,
+  );
+  const metaFirst = z.object({ meta: Answer.shape.meta, rows: Answer.shape.rows });
+  assert.throws(() => serializeAnswer(metaFirst, answer), /last member/);
 });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
+import { SalesAnswer } from '../src/models/analytics.ts';
 import { auth, build } from './helpers/app.ts';
 import { fileDatabase } from './helpers/postgres.ts';
 import { startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
@@ -121,4 +122,53 @@ test('an answer is cached per data version: the second identical query says cach
   assert.equal(a.json().meta.cached, false);
   assert.equal(b.json().meta.cached, true);
   assert.deepEqual(withoutMeta(b.json()), withoutMeta(a.json()));
+});
+
+/** The answer's text with the two members that describe one serving (not the answer) blanked. */
+function servingBlanked(body: string): string {
+  const blanked = body.replace(/"cached":(true|false),"computeMs":[0-9.e+-]+/, '"cached":_,"computeMs":_');
+  assert.notEqual(blanked, body, 'meta.cached and meta.computeMs, in this order');
+  return blanked;
+}
+
+test('a cached answer is sent as the bytes of the computed one, as the response schema writes them, in both modes', async (t) => {
+  const apps = {
+    embedded: await build(t, env()),
+    shared: await build(t, {
+      ...env(),
+      REDIS_URL: redis.url,
+      DATABASE_URL: databaseUrl,
+      REDIS_KEY_PREFIX: uniquePrefix('bytes'),
+    }),
+  };
+  const urls = [
+    '/api/v1/analytics/sales?groupBy=store&compare=previous_year&from=2026-05-01&to=2026-05-31',
+    // a week grouping: the service builds `partial` before `revenuePerEmployee`, the schema
+    // writes them the other way round, so bytes that skipped the schema would show it
+    '/api/v1/analytics/sales?groupBy=store,week&compare=rolling_7d&from=2026-05-01&to=2026-05-20',
+  ];
+  for (const [mode, app] of Object.entries(apps)) {
+    for (const url of urls) {
+      const miss = await app.inject({ url, headers: auth('viewer') });
+      const hit = await app.inject({ url, headers: auth('viewer') });
+      for (const [name, res] of [
+        ['miss', miss],
+        ['hit', hit],
+      ] as const) {
+        const where = `${mode} ${name} ${url}`;
+        assert.equal(res.statusCode, 200, `${where}: ${res.body.slice(0, 300)}`);
+        assert.equal(res.headers['content-type'], 'application/json; charset=utf-8', where);
+        assert.equal(Number(res.headers['content-length']), res.rawPayload.length, where);
+        assert.equal(res.headers.warning, undefined, where);
+        // What fastify's zod serializer would have sent for this answer, byte for byte.
+        assert.equal(res.body, JSON.stringify(SalesAnswer.parse(res.json())), where);
+      }
+      assert.equal(miss.headers['x-cache'], 'MISS', `${mode} ${url}`);
+      assert.equal(hit.headers['x-cache'], 'HIT', `${mode} ${url}`);
+      assert.equal(miss.json().meta.cached, false);
+      assert.equal(hit.json().meta.cached, true);
+      assert.equal(typeof hit.json().meta.computeMs, 'number');
+      assert.equal(servingBlanked(hit.body), servingBlanked(miss.body), `${mode} ${url}`);
+    }
+  }
 });

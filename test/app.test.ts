@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import pino from 'pino';
 import { z } from 'zod';
 import { buildApp } from '../src/app.ts';
 import { loadConfig, sha256Hex } from '../src/config.ts';
@@ -117,6 +119,29 @@ test('403 when the role is too low; hashed keys work', async (t) => {
   assert.match(String(body.detail), /needs the admin role; the key has viewer/);
   const ok = await app.inject({ url: '/api/v1/test/admin-only', headers: { 'x-api-key': hashedAdmin } });
   assert.equal(ok.statusCode, 200);
+});
+
+test('an authorised request logs its key id; other requests do not inherit it', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const app = await build(t, {}, { loggerInstance: pino({ level: 'info' }, stream) });
+  const admin = await app.inject({ url: '/api/v1/sync/status', headers: auth('admin') });
+  assert.equal(admin.statusCode, 200, admin.body);
+  const viewer = await app.inject({ url: '/api/v1/sync/status', headers: auth('viewer') });
+  assert.equal(viewer.statusCode, 403);
+  const anonymous = await app.inject({ url: '/health' });
+  assert.equal(anonymous.statusCode, 200);
+  const completed = (res: { headers: Record<string, unknown> }) =>
+    lines.find((l) => l.reqId === res.headers['x-request-id'] && l.msg === 'request completed');
+  assert.equal(completed(admin)?.keyId, sha256Hex(KEYS.admin).slice(0, 12));
+  assert.equal(completed(viewer)?.keyId, undefined, 'refused before its key was bound');
+  assert.ok(completed(anonymous), 'the health request was logged');
+  assert.equal(completed(anonymous)?.keyId, undefined);
 });
 
 test('bad query parameters are a 400 problem naming each field', async (t) => {
@@ -263,11 +288,33 @@ test('CORS: only allow-listed origins get CORS headers', async (t) => {
   assert.equal(denied.headers['access-control-allow-origin'], undefined);
 });
 
-test('security headers are set (helmet)', async (t) => {
+test('security headers are set (helmet) on answers, problems and unknown routes', async (t) => {
   const app = await build(t);
-  const res = await app.inject('/health');
-  assert.equal(res.headers['x-content-type-options'], 'nosniff');
-  assert.ok(res.headers['strict-transport-security']);
+  const expected = {
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-site',
+    'origin-agent-cluster': '?1',
+    'referrer-policy': 'no-referrer',
+    'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    'x-content-type-options': 'nosniff',
+    'x-dns-prefetch-control': 'off',
+    'x-download-options': 'noopen',
+    'x-frame-options': 'SAMEORIGIN',
+    'x-permitted-cross-domain-policies': 'none',
+    'x-xss-protection': '0',
+  };
+  for (const [url, status] of [
+    ['/health', 200],
+    ['/api/v1/catalog/stores', 401],
+    ['/nowhere', 404],
+  ] as const) {
+    const res = await app.inject(url);
+    assert.equal(res.statusCode, status, url);
+    for (const [name, value] of Object.entries(expected))
+      assert.equal(res.headers[name], value, `${url} ${name}`);
+    assert.equal(res.headers['content-security-policy'], undefined, `${url}: JSON needs no CSP`);
+    assert.equal(res.headers['x-powered-by'], undefined, url);
+  }
 });
 
 test('/ready says which dependency is down and why', async (t) => {

@@ -56,6 +56,15 @@ test('hung upstream, cached but expired analytics: stale answer, flagged, within
   assert.match(String(first.res.headers.warning), /^110 /);
   assert.deepEqual(body.kpis, warm.res.json().kpis, 'the figures of the copy held');
 
+  // The same query again: the answer built on the held copies comes from the result cache, and
+  // says so, still flagged stale.
+  const again = await get(`/api/v1/analytics/sales?groupBy=store&${window}`);
+  assert.equal(again.res.statusCode, 200, again.res.body);
+  assert.equal(again.res.json().meta.cached, true);
+  assert.equal(again.res.json().meta.stale, true);
+  assert.equal(again.res.headers['x-cache'], 'STALE');
+  assert.match(String(again.res.headers.warning), /^110 /);
+
   // Another query over the same days: the held copies are used without asking again.
   const next = await get(`/api/v1/analytics/sales?groupBy=category&${window}`);
   assert.equal(next.res.statusCode, 200, next.res.body);

@@ -1,6 +1,7 @@
 /** Query and answer schemas of the analytics and sync endpoints. */
 import { z } from 'zod';
 import { parseDay } from '../lib/calendar.ts';
+import { markPure } from '../lib/pure-schemas.ts';
 import { BusinessDay } from './business-day.ts';
 import { repeatable } from './catalog.ts';
 
@@ -77,6 +78,8 @@ export const SalesQuery = z
     limit: z.coerce.number().int().min(1).max(5000).default(50),
   })
   .superRefine(windowChecks);
+// No clock in it: "to" defaults to yesterday in the service, not here.
+markPure(SalesQuery);
 export type SalesQuery = z.output<typeof SalesQuery>;
 
 const money = z.number().describe('in currency units, rounded to cents');
@@ -206,6 +209,7 @@ export const StockQuery = z.object({
     ),
   limit: z.coerce.number().int().min(1).max(5000).default(100),
 });
+markPure(StockQuery);
 export type StockQuery = z.output<typeof StockQuery>;
 
 const count = (what: string) => z.number().int().describe(what);

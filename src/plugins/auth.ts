@@ -6,7 +6,7 @@
  * can count per key for known keys and per address for everything else (including guesses).
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ApiKeyEntry, ROLES, type Role, sha256Hex } from '../config.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 
@@ -60,9 +60,24 @@ export function createKeyResolver(keys: ApiKeyEntry[]) {
 export function registerIdentify(app: FastifyInstance, keys: ApiKeyEntry[]): void {
   const resolve = createKeyResolver(keys);
   app.decorateRequest('principal', undefined);
-  app.addHook('onRequest', async (request) => {
+  // Callback hooks here and below: an async hook costs a promise per request, and with the request
+  // deadline's AsyncLocalStorage every promise pays its hooks too.
+  app.addHook('onRequest', (request, _reply, done) => {
     request.principal = resolve(presentedKey(request));
+    done();
   });
+}
+
+/**
+ * Adds bindings to the request's logger. Fastify gives each request a logger of its own, so pino's
+ * `setBindings` on it touches no other request, and costs a fraction of a child logger per request
+ * (about 12 µs under load, a tenth of a cached answer). Without it (no logging: the shared
+ * null logger), a child as before.
+ */
+function addBindings(request: FastifyRequest, bindings: Record<string, string>): void {
+  const log = request.log as FastifyRequest['log'] & { setBindings?: (b: Record<string, string>) => void };
+  if (typeof log.setBindings === 'function') log.setBindings(bindings);
+  else request.log = request.log.child(bindings);
 }
 
 /**
@@ -70,21 +85,28 @@ export function registerIdentify(app: FastifyInstance, keys: ApiKeyEntry[]): voi
  * the rate limiter's own per-route hook, so failed guesses are counted before they are refused.
  */
 export function registerAuthorize(app: FastifyInstance): void {
-  const authorize = async (request: FastifyRequest) => {
+  /** The refusal, or undefined when the request may go on. */
+  const refusal = (request: FastifyRequest): Error | undefined => {
     const needed = request.routeOptions.config.role;
-    if (!needed) return;
+    if (!needed) return undefined;
     const principal = request.principal;
     if (!principal) {
-      throw new UnauthorizedError(
+      return new UnauthorizedError(
         presentedKey(request)
           ? 'The API key is not valid.'
           : 'A valid API key is required: send it as X-API-Key or Authorization: Bearer <key>.',
       );
     }
     if (!roleAtLeast(principal.role, needed)) {
-      throw new ForbiddenError(`This operation needs the ${needed} role; the key has ${principal.role}.`);
+      return new ForbiddenError(`This operation needs the ${needed} role; the key has ${principal.role}.`);
     }
-    request.log = request.log.child({ keyId: principal.keyId });
+    addBindings(request, { keyId: principal.keyId });
+    return undefined;
+  };
+  const authorize = (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+    const refused = refusal(request);
+    if (refused) done(refused);
+    else done();
   };
   app.addHook('onRoute', (route) => {
     if (!route.config?.role) return;

@@ -21,7 +21,7 @@ function bearer(request: FastifyRequest): string | undefined {
 }
 
 export function registerMetrics(app: FastifyInstance, metrics: Metrics, metricsToken: string | undefined) {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe(
       {
         method: request.method,
@@ -31,6 +31,7 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, metricsT
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   const tokenDigest = metricsToken ? digest(metricsToken) : undefined;

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { SalesAnswer, SalesQuery, StockAnswer, StockQuery } from '../models/analytics.ts';
 import { problemResponses } from '../models/problem.ts';
-import { answerMeta } from './route-helpers.ts';
+import { answerMeta, sendAnswer } from './route-helpers.ts';
 
 const errors = problemResponses(400, 401, 403, 429, 502, 503, 504);
 
@@ -23,7 +23,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: SalesAnswer, ...errors },
       },
     },
-    async (request, reply) => answerMeta(reply, await app.services.salesAnalytics.sales(request.query)),
+    async (request, reply) => sendAnswer(reply, await app.services.salesAnalytics.salesJson(request.query)),
   );
 
   app.get(

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyReply } from 'fastify';
 import type { CacheResult } from '../clients/cache/cache-types.ts';
+import type { ServedAnswer } from '../services/result-cache.ts';
 
 /**
  * Tells the client where the data came from: `X-Cache: HIT|MISS|STALE`, `Age`, and for stale data
@@ -33,6 +34,17 @@ export function answerMeta<T extends { meta: { cached: boolean; stale: boolean }
   reply.header('x-cache', answer.meta.stale ? 'STALE' : answer.meta.cached ? 'HIT' : 'MISS');
   if (answer.meta.stale) reply.header('warning', '110 - "Response is Stale"');
   return answer;
+}
+
+/**
+ * Sends an answer serialised by its service (checked against the route's response schema there,
+ * once per computed answer), with the signals of `answerMeta`. Bytes skip fastify's serializer; the
+ * route keeps its response schema for the OpenAPI document.
+ */
+export function sendAnswer(reply: FastifyReply, answer: ServedAnswer) {
+  reply.header('x-cache', answer.stale ? 'STALE' : answer.cached ? 'HIT' : 'MISS');
+  if (answer.stale) reply.header('warning', '110 - "Response is Stale"');
+  return reply.type('application/json; charset=utf-8').send(answer.body);
 }
 
 /** A download's Content-Disposition; the name is reduced to characters every client accepts. */

@@ -301,8 +301,14 @@ export function createCacheAside(store: CacheStore, options: CacheAsideOptions =
       return flight as Promise<CacheResult<T>>;
     },
 
+    // readQuietly's work without its wrapper object: this is every cached answer's read.
     async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
-      return (await readQuietly(key)).entry as CacheEntry<T> | undefined;
+      try {
+        return held(await store.read(key), now()) as CacheEntry<T> | undefined;
+      } catch (err) {
+        noteStoreError(err, key, 'read');
+        return undefined;
+      }
     },
 
     async set<T>(key: string, value: T, options: CacheSetOptions): Promise<void> {

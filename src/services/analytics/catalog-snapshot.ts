@@ -140,6 +140,19 @@ export function catalogSnapshotFactory(deps: {
 
   return {
     current,
+    /**
+     * The attributes last built, when still current (the snapshot read within SNAPSHOT_MS, the
+     * dictionaries not grown since), without waiting: a cached answer's check that nothing changed.
+     */
+    attributesIfCurrent(): FullAttributes | undefined {
+      if (!attrs || !snapshot || now() - readAt >= SNAPSHOT_MS) return undefined;
+      const { stores, products } = deps;
+      return attrs.snapshot.version === snapshot.version &&
+        attrs.storeCount === stores.size &&
+        attrs.productCount === products.size
+        ? attrs
+        : undefined;
+    },
     /** Attributes for the dictionaries as they are now (call after the days of a query are loaded). */
     async attributes(): Promise<FullAttributes> {
       const snap = await current();

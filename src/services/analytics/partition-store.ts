@@ -40,6 +40,15 @@ export interface PartitionMeta {
   offDayLines: number;
 }
 
+/**
+ * What a process held for some days at a moment: unchanged as long as no day was loaded, dropped
+ * or evicted since (`generation`) and none of them is due for a re-read (`until`, epoch ms).
+ */
+export interface HeldMark {
+  generation: number;
+  until: number;
+}
+
 export interface HeldDay {
   view: DayView;
   /** served from an older copy because re-reading the day failed */
@@ -87,9 +96,15 @@ export function partitionStoreFactory({
   const a = config.analytics;
   const stores = new IdDictionary();
   const products = new IdDictionary();
+  /** bumped whenever `decoded` changes: a day loaded, re-read, dropped or evicted */
+  let generation = 0;
   const decoded = new LRUCache<number, Decoded>({
     maxSize: a.partitionMemoryBytes,
     sizeCalculation: (d) => Math.max(1, partitionBytes(d.view.data) + d.view.cellStore.byteLength * 2),
+    // overwritten, deleted or evicted (sets of new days are counted in loadDay)
+    dispose: () => {
+      generation++;
+    },
   });
   const inflight = new Map<number, Promise<HeldDay>>();
   let lastError: { day: string; error: string; at: string } | undefined;
@@ -166,6 +181,7 @@ export function partitionStoreFactory({
         ? Math.min(freshFor, a.partitionRecheckMs)
         : freshFor;
     const entry: Decoded = { view, stale, trustUntil: now() + trustFor };
+    generation++;
     decoded.set(day, entry);
     return entry;
   }
@@ -233,6 +249,30 @@ export function partitionStoreFactory({
     today,
     getDay,
     getDays,
+
+    /** Changes whenever a day is loaded, re-read, dropped or evicted; read it before reading days. */
+    generation: () => generation,
+
+    /**
+     * A mark of the days as held now, after reading them with `generation()` read before: while
+     * `isCurrent(mark)`, reading them again would return the same copies, so whatever was derived
+     * from them (a data version) still holds. Days after today count as held for good (they are
+     * empty until then, and a new today changes the days a query asks for).
+     */
+    markHeld(days: readonly number[], generationBefore: number): HeldMark {
+      const mark = { generation: generationBefore, until: Number.POSITIVE_INFINITY };
+      const last = today();
+      for (const d of days) {
+        if (d > last) continue;
+        const h = decoded.peek(d);
+        mark.until = Math.min(mark.until, h ? h.trustUntil : 0);
+      }
+      return mark;
+    },
+
+    isCurrent(mark: HeldMark): boolean {
+      return mark.generation === generation && now() < mark.until;
+    },
 
     /**
      * Forgets days whose lines changed (a sales import): the next query re-reads them. Other

@@ -3,11 +3,12 @@
  * computed from day partitions only, and cached per (query, data version).
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Cache } from '../../clients/cache/cache-types.ts';
 import type { Config } from '../../config.ts';
 import { formatDay } from '../../lib/calendar.ts';
-import type { SalesAnswer, SalesQuery } from '../../models/analytics.ts';
-import { cachedAnswer, elapsedMs, resultKey } from '../result-cache.ts';
+import { SalesAnswer, type SalesQuery } from '../../models/analytics.ts';
+import { elapsedMs, requestKey, restamp, type ServedAnswer, serializeAnswer } from '../result-cache.ts';
 import {
   type AggregateSpec,
   aggregate,
@@ -29,7 +30,7 @@ import {
   scaledToCents,
   share,
 } from './kpi-fns.ts';
-import type { HeldDay, PartitionStore } from './partition-store.ts';
+import type { HeldDay, HeldMark, PartitionStore } from './partition-store.ts';
 import { comparisonFor, range, resolveWindow, timeBuckets, timeKeyOf } from './sales-window-fns.ts';
 
 export { resolveWindow };
@@ -45,6 +46,21 @@ export type SalesFilters = Partial<
   Pick<SalesQuery, 'storeId' | 'region' | 'category' | 'brand' | 'productId'>
 >;
 export type SeriesDim = Exclude<Dim, 'day' | 'week' | 'month'>;
+
+/** A query resolved against a day: its window, the days it reads, its cache key but the data version. */
+interface SalesPlan {
+  today: number;
+  from: number;
+  to: number;
+  /** every day the answer reads, ascending */
+  days: number[];
+  key: string;
+  /** the data version of `days` when last read, valid while the mark is current and attrs unchanged */
+  known?: { dataVersion: string; mark: HeldMark; attrs: FullAttributes };
+}
+
+/** Plans remembered per (today, query): a repeated query skips resolving its window and hashing it. */
+const PLANS_HELD = 1_000;
 
 export interface DailySeries {
   keys: Record<string, string>;
@@ -212,28 +228,107 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
         : keyValueOf(dim, k, attrs);
   }
 
-  async function compute(query: SalesQuery): Promise<SalesAnswer> {
+  const plans = new LRUCache<string, SalesPlan>({ max: PLANS_HELD });
+  /** by query object: the API's validator hands out the same frozen object for the same query */
+  const plansByQuery = new WeakMap<SalesQuery, SalesPlan>();
+
+  function planOf(query: SalesQuery, today: number): SalesPlan {
+    const same = plansByQuery.get(query);
+    if (same?.today === today) return same;
+    // zod writes a query's members in the schema's order: equal queries, equal text.
+    const id = `${today};${JSON.stringify(query)}`;
+    let plan = plans.get(id);
+    if (!plan) {
+      const { from, to } = resolveWindow(query, today);
+      const periodDays = range(from, to);
+      const comparison = comparisonFor(query.compare, from, to);
+      // Every day the answer reads: the period, the trend's lead-in, the comparison windows.
+      const needed = new Set<number>(range(from - 6, to));
+      if (comparison) {
+        for (const shift of comparison.shifts) for (const d of periodDays) needed.add(shift(d));
+        for (const d of comparison.baseline ?? []) needed.add(d);
+      }
+      plan = {
+        today,
+        from,
+        to,
+        days: [...needed].sort((x, y) => x - y),
+        key: requestKey('analytics:sales:v2', {
+          ...query,
+          from: formatDay(from),
+          to: formatDay(to),
+          currency: config.display.currency,
+        }),
+      };
+      plans.set(id, plan);
+    }
+    // Only a frozen query cannot change under its plan.
+    if (Object.isFrozen(query)) plansByQuery.set(query, plan);
+    return plan;
+  }
+
+  /** Reads the plan's days and remembers their version until one of them changes or is due. */
+  async function loadPlanDays(plan: SalesPlan) {
+    const generation = partitions.generation();
+    const loaded = await loadDays(plan.days);
+    plan.known = {
+      dataVersion: loaded.dataVersion,
+      attrs: loaded.attrs,
+      mark: partitions.markHeld(plan.days, generation),
+    };
+    return loaded;
+  }
+
+  /**
+   * The version of the plan's days without reading them, when nothing changed since the last read:
+   * no day loaded, dropped or due, and the catalog attributes the same (re-read every few seconds:
+   * then the days are read again, which re-reads the catalog).
+   */
+  function knownVersion(plan: SalesPlan): string | undefined {
+    const known = plan.known;
+    if (!known || !partitions.isCurrent(known.mark)) return undefined;
+    return catalog.attributesIfCurrent() === known.attrs ? known.dataVersion : undefined;
+  }
+
+  /**
+   * The answer to a query as it is sent: a cached answer's stored bytes (only meta.cached and
+   * meta.computeMs restamped), else computed, checked against its schema, serialised and stored.
+   * A hit costs a few map lookups: the window and key of a repeated query are remembered, and so
+   * is the version of its days while the partitions under it have not changed.
+   */
+  async function serve(query: SalesQuery): Promise<{ served: ServedAnswer; computed?: SalesAnswer }> {
     const started = performance.now();
     const today = partitions.today();
-    const { from, to } = resolveWindow(query, today);
+    const plan = planOf(query, today);
+    let loaded: Awaited<ReturnType<typeof loadDays>> | undefined;
+    let dataVersion = knownVersion(plan);
+    if (dataVersion === undefined) {
+      loaded = await loadPlanDays(plan);
+      dataVersion = loaded.dataVersion;
+    }
+    const hit = await cache.get<Uint8Array>(`${plan.key}:${dataVersion}`).catch(() => undefined);
+    if (hit && hit.value instanceof Uint8Array) return { served: restamp(hit.value, started) };
+
+    loaded ??= await loadPlanDays(plan);
+    const computed = compute(query, today, plan, loaded, started);
+    const body = serializeAnswer(SalesAnswer, computed);
+    await cache
+      .set(`${plan.key}:${loaded.dataVersion}`, body, { ttlMs: config.analytics.resultCacheTtlMs })
+      .catch(() => {});
+    return { served: { body, cached: false, stale: computed.meta.stale }, computed };
+  }
+
+  function compute(
+    query: SalesQuery,
+    today: number,
+    plan: SalesPlan,
+    { byDay, attrs }: Awaited<ReturnType<typeof loadDays>>,
+    started: number,
+  ): SalesAnswer {
+    const { from, to } = plan;
     const periodDays = range(from, to);
     const comparison = comparisonFor(query.compare, from, to);
     const trendFrom = from - 6;
-
-    // Every day the answer reads: the period, the trend's lead-in, the comparison windows.
-    const needed = new Set<number>(range(trendFrom, to));
-    if (comparison) {
-      for (const shift of comparison.shifts) for (const d of periodDays) needed.add(shift(d));
-      for (const d of comparison.baseline ?? []) needed.add(d);
-    }
-    const { byDay, attrs, dataVersion } = await loadDays([...needed]);
-    const key = resultKey(
-      'analytics:sales:v1',
-      { ...query, from: formatDay(from), to: formatDay(to), currency: config.display.currency },
-      dataVersion,
-    );
-    const cached = await cachedAnswer<SalesAnswer>(cache, key, started);
-    if (cached) return cached;
 
     const spec: AggregateSpec = { dims: query.groupBy, ...masks(query, attrs) };
     const timeDims = spec.dims.filter((d) => TIME_DIMS.includes(d));
@@ -474,7 +569,6 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
         currency: config.display.currency,
       },
     };
-    await cache.set(key, answer, { ttlMs: config.analytics.resultCacheTtlMs }).catch(() => {});
     return answer;
   }
 
@@ -483,7 +577,17 @@ export function salesAnalyticsServiceFactory({ partitions, catalog, cache, confi
     return (await loadDays(range(from, to))).dataVersion;
   }
 
-  return { sales: compute, dailySeries, dataVersionOf };
+  return {
+    /** The answer as data (reports): a cached one is parsed from its stored bytes. */
+    async sales(query: SalesQuery): Promise<SalesAnswer> {
+      const { served, computed } = await serve(query);
+      return computed ?? (JSON.parse(served.body.toString('utf8')) as SalesAnswer);
+    },
+    /** The answer as the API sends it: JSON bytes, and whether they came from the cache or are stale. */
+    salesJson: async (query: SalesQuery): Promise<ServedAnswer> => (await serve(query)).served,
+    dailySeries,
+    dataVersionOf,
+  };
 }
 
 export type SalesAnalyticsService = ReturnType<typeof salesAnalyticsServiceFactory>;
