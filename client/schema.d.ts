@@ -557,7 +557,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/deliveries/{id}": {
+    "/api/v1/deliveries/{deliveryId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -577,7 +577,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/deliveries/{id}/resend": {
+    "/api/v1/deliveries/{deliveryId}/resend": {
         parameters: {
             query?: never;
             header?: never;
@@ -587,8 +587,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Send a failed or unknown delivery again, on purpose
-         * @description An `unknown` delivery may have reached its recipient (a timeout after the provider had it): it is never resent by itself. This sends it once more; a sent delivery cannot be resent (409).
+         * Send a delivery again, on purpose
+         * @description An `unknown` delivery may have reached its recipient (a timeout after the provider had it): it is never resent by itself. This sends it once more, under its ledger key; a `sent` one (the recipient lost it) goes as a new copy with a Message-ID of its own. While it is in progress: 409.
          *
          *     Requires the **admin** role.
          */
@@ -4465,7 +4465,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example sch-Wn3q0tXh2mZ8bK1cY7dLfA9e */
                 id: string;
+                /** @example run-m-yWw3Ft2BFbJT5kri */
                 runId: string;
             };
             cookie?: never;
@@ -4618,7 +4620,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                id: string;
+                /** @example dlv-1SgnrgPCJixcMBQK */
+                deliveryId: string;
             };
             cookie?: never;
         };
@@ -4694,7 +4697,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                id: string;
+                /** @example dlv-1SgnrgPCJixcMBQK */
+                deliveryId: string;
             };
             cookie?: never;
         };

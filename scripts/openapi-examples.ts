@@ -25,7 +25,12 @@ interface Parameter {
 interface Operation {
   operationId: string;
   parameters?: Parameter[];
-  requestBody?: { content: Record<string, { example?: unknown; schema?: Json }> };
+  requestBody?: {
+    content: Record<
+      string,
+      { example?: unknown; examples?: Record<string, { value: unknown }>; schema?: Json }
+    >;
+  };
 }
 
 export interface ExampleResult {
@@ -51,6 +56,13 @@ function harvest(json: unknown, found: Map<string, string>): void {
   if (typeof o.jobId === 'string') found.set('jobId', o.jobId);
   if (typeof o.importId === 'string') found.set('importId', o.importId);
   if (typeof o.id === 'string' && /^sch-/.test(o.id)) found.set('id', o.id);
+  if (typeof o.runId === 'string') found.set('runId', o.runId);
+  // a run's recipients and the ledger's listing name deliveries
+  for (const list of [o.recipients, o.items])
+    if (Array.isArray(list))
+      for (const item of list as Json[])
+        if (typeof item?.deliveryId === 'string') found.set('deliveryId', item.deliveryId);
+        else if (typeof item?.id === 'string' && /^dlv-/.test(item.id)) found.set('deliveryId', item.id);
   if (typeof o.id === 'string' && /^sil-/.test(o.id)) found.set('silenceId', o.id);
   // an alert check's answer names the alerts it changed
   const alert = Array.isArray(o.alerts)
@@ -66,7 +78,7 @@ async function waitForJob(base: string, statusUrl: string, headers: Record<strin
     const res = await fetch(base + statusUrl, { headers });
     const body = (await res.json()) as Json;
     const state = String(body.state ?? body.status);
-    if (!['queued', 'active', 'running'].includes(state)) return body;
+    if (!['queued', 'active', 'running', 'working'].includes(state)) return body;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${statusUrl} did not finish`);
@@ -81,54 +93,60 @@ export async function sendExamples(base: string, apiKey: string): Promise<Exampl
   const found = new Map<string, string>();
   const results: ExampleResult[] = [];
 
-  for (const [path, operations] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(operations)) {
-      let url = path;
-      const query = new URLSearchParams();
-      for (const p of op.parameters ?? []) {
-        const value = found.get(p.name) ?? exampleOf(p);
-        if (value === undefined) {
-          if (p.required) throw new Error(`${op.operationId}: no example for the required ${p.name}`);
-          continue;
-        }
-        if (p.in === 'path') url = url.replace(`{${p.name}}`, encodeURIComponent(String(value)));
-        else if (p.in === 'query') query.set(p.name, String(value));
+  // In document order, deletions last: what a user tries out on a schedule, a rule or a silence
+  // (its runs, its alerts) comes before they delete it.
+  const all = Object.entries(doc.paths).flatMap(([path, operations]) =>
+    Object.entries(operations).map(([method, op]) => ({ path, method, op })),
+  );
+  const ordered = [...all.filter((o) => o.method !== 'delete'), ...all.filter((o) => o.method === 'delete')];
+  for (const { path, method, op } of ordered) {
+    let url = path;
+    const query = new URLSearchParams();
+    for (const p of op.parameters ?? []) {
+      const value = found.get(p.name) ?? exampleOf(p);
+      if (value === undefined) {
+        if (p.required) throw new Error(`${op.operationId}: no example for the required ${p.name}`);
+        continue;
       }
-      if (query.size > 0) url += `?${query}`;
-
-      const init: RequestInit = { method: method.toUpperCase(), headers: { ...auth } };
-      const content = op.requestBody?.content ?? {};
-      if (content['application/json']) {
-        const example = content['application/json'].example;
-        if (example === undefined) throw new Error(`${op.operationId}: the JSON body has no example`);
-        init.headers = { ...auth, 'content-type': 'application/json' };
-        init.body = JSON.stringify(example);
-      } else if (content['multipart/form-data']) {
-        const props = (content['multipart/form-data'].schema?.properties ?? {}) as Record<string, Json>;
-        const form = new FormData();
-        for (const [name, schema] of Object.entries(props)) {
-          const example = (schema.examples as unknown[] | undefined)?.[0];
-          if (name !== 'file' && example !== undefined) form.set(name, String(example));
-        }
-        form.set('file', new Blob([UPLOAD_CSV], { type: 'text/csv' }), 'products.csv');
-        init.body = form;
-      }
-
-      const res = await fetch(base + url, init);
-      const text = Buffer.from(await res.arrayBuffer()).toString('utf8');
-      const result: ExampleResult = {
-        operationId: op.operationId,
-        method: init.method!,
-        url,
-        status: res.status,
-      };
-      if (res.status < 200 || res.status > 299) result.detail = text.slice(0, 300);
-      results.push(result);
-      if (!(res.headers.get('content-type') ?? '').includes('json')) continue;
-      const json = JSON.parse(text) as Json;
-      harvest(json, found);
-      if (typeof json.statusUrl === 'string') harvest(await waitForJob(base, json.statusUrl, auth), found);
+      if (p.in === 'path') url = url.replace(`{${p.name}}`, encodeURIComponent(String(value)));
+      else if (p.in === 'query') query.set(p.name, String(value));
     }
+    if (query.size > 0) url += `?${query}`;
+
+    const init: RequestInit = { method: method.toUpperCase(), headers: { ...auth } };
+    const content = op.requestBody?.content ?? {};
+    if (content['application/json']) {
+      // as Swagger UI does: the example, or the first of the named examples
+      const media = content['application/json'];
+      const example = media.example ?? Object.values(media.examples ?? {})[0]?.value;
+      if (example === undefined) throw new Error(`${op.operationId}: the JSON body has no example`);
+      init.headers = { ...auth, 'content-type': 'application/json' };
+      init.body = JSON.stringify(example);
+    } else if (content['multipart/form-data']) {
+      const props = (content['multipart/form-data'].schema?.properties ?? {}) as Record<string, Json>;
+      const form = new FormData();
+      for (const [name, schema] of Object.entries(props)) {
+        const example = (schema.examples as unknown[] | undefined)?.[0];
+        if (name !== 'file' && example !== undefined) form.set(name, String(example));
+      }
+      form.set('file', new Blob([UPLOAD_CSV], { type: 'text/csv' }), 'products.csv');
+      init.body = form;
+    }
+
+    const res = await fetch(base + url, init);
+    const text = Buffer.from(await res.arrayBuffer()).toString('utf8');
+    const result: ExampleResult = {
+      operationId: op.operationId,
+      method: init.method!,
+      url,
+      status: res.status,
+    };
+    if (res.status < 200 || res.status > 299) result.detail = text.slice(0, 300);
+    results.push(result);
+    if (!(res.headers.get('content-type') ?? '').includes('json')) continue;
+    const json = JSON.parse(text) as Json;
+    harvest(json, found);
+    if (typeof json.statusUrl === 'string') harvest(await waitForJob(base, json.statusUrl, auth), found);
   }
   return results;
 }

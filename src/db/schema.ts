@@ -75,6 +75,8 @@ export interface DeliveriesTable {
   error: string | null;
   /** JSON: what to send (recipient name, slice, files), without secrets */
   detail: string | null;
+  /** an admin's resends of a sent delivery: each copy gets a Message-ID of its own */
+  resends: number;
   created_at: string;
   updated_at: string;
   sent_at: string | null;

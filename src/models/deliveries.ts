@@ -10,7 +10,7 @@ const page = {
 };
 
 export const RunRequestSchema = z
-  .strictObject({
+  .object({
     period: z
       .string()
       .max(20)
@@ -20,8 +20,8 @@ export const RunRequestSchema = z
       ),
     dryRun: z.boolean().default(false).describe('send nothing: list who would get what'),
   })
-  .default({ dryRun: false })
-  .meta({ examples: [{ dryRun: true }, { period: '2026-12-01' }] });
+  .strict()
+  .meta({ examples: [{}, { dryRun: true }, { period: '2026-12-01' }] });
 
 export const RecipientOutcomeSchema = z.object({
   channel: z.string(),
@@ -90,8 +90,14 @@ export const DryRunSchema = z
   .meta({ id: 'ScheduleDryRun' });
 
 export const RunIdParams = z.object({
-  id: z.string().regex(/^sch-[A-Za-z0-9_-]{8,40}$/, 'not a schedule id'),
-  runId: z.string().regex(/^run-[A-Za-z0-9_-]{8,60}$/, 'not a run id'),
+  id: z
+    .string()
+    .regex(/^sch-[A-Za-z0-9_-]{8,40}$/, 'not a schedule id')
+    .meta({ examples: ['sch-Wn3q0tXh2mZ8bK1cY7dLfA9e'] }),
+  runId: z
+    .string()
+    .regex(/^run-[A-Za-z0-9_-]{8,60}$/, 'not a run id')
+    .meta({ examples: ['run-m-yWw3Ft2BFbJT5kri'] }),
 });
 
 export const RunListQuery = z.object(page);
@@ -135,7 +141,10 @@ export const DeliveryListQuery = z.object({
 });
 
 export const DeliveryIdParams = z.object({
-  id: z.string().regex(/^dlv-[A-Za-z0-9_-]{8,40}$/, 'not a delivery id'),
+  deliveryId: z
+    .string()
+    .regex(/^dlv-[A-Za-z0-9_-]{8,40}$/, 'not a delivery id')
+    .meta({ examples: ['dlv-1SgnrgPCJixcMBQK'] }),
 });
 
 export const ResendAcceptedSchema = z

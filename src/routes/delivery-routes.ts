@@ -94,7 +94,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
-    '/deliveries/:id',
+    '/deliveries/:deliveryId',
     {
       config: { role: 'analyst' },
       schema: {
@@ -105,24 +105,26 @@ export const deliveryRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: DeliverySchema, ...problemResponses(400, 401, 403, 404, 429, 503) },
       },
     },
-    async (request) => app.services.deliveries.delivery(request.params.id),
+    async (request) => app.services.deliveries.delivery(request.params.deliveryId),
   );
 
   app.post(
-    '/deliveries/:id/resend',
+    '/deliveries/:deliveryId/resend',
     {
       config: { role: 'admin' },
       schema: {
         operationId: 'resendDelivery',
         tags: ['deliveries'],
-        summary: 'Send a failed or unknown delivery again, on purpose',
+        summary: 'Send a delivery again, on purpose',
         description:
           'An `unknown` delivery may have reached its recipient (a timeout after the provider had it): it is ' +
-          'never resent by itself. This sends it once more; a sent delivery cannot be resent (409).',
+          'never resent by itself. This sends it once more, under its ledger key; a `sent` one (the recipient ' +
+          'lost it) goes as a new copy with a Message-ID of its own. While it is in progress: 409.',
         params: DeliveryIdParams,
         response: { 202: ResendAcceptedSchema, ...problemResponses(400, 401, 403, 404, 409, 429, 503) },
       },
     },
-    async (request, reply) => reply.code(202).send(await app.services.deliveries.resend(request.params.id)),
+    async (request, reply) =>
+      reply.code(202).send(await app.services.deliveries.resend(request.params.deliveryId)),
   );
 };

@@ -8,6 +8,7 @@ import * as m0002 from './0002-delivery-ledger.ts';
 import * as m0003 from './0003-schedules.ts';
 import * as m0004 from './0004-schedule-runs-attempts.ts';
 import * as m0005 from './0005-alerts.ts';
+import * as m0006 from './0006-delivery-resends.ts';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-imports-and-jobs': m0001,
@@ -15,4 +16,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-schedules': m0003,
   '0004-schedule-runs-attempts': m0004,
   '0005-alerts': m0005,
+  '0006-delivery-resends': m0006,
 };

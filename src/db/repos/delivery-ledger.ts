@@ -53,6 +53,7 @@ export function deliveryLedgerFactory(db: Db) {
           provider_message_id: null,
           error: null,
           detail: c.detail === undefined ? null : JSON.stringify(c.detail),
+          resends: 0,
           created_at: at,
           updated_at: at,
           sent_at: null,
@@ -148,13 +149,27 @@ export function deliveryLedgerFactory(db: Db) {
       return Number(result.numUpdatedRows);
     },
 
-    /** An admin's resend: a failed or unknown delivery goes back to `pending`; false otherwise. */
+    /**
+     * An admin's resend: a settled delivery (failed, unknown, or sent: the recipient lost it) goes
+     * back to `pending`; false while it is in progress. Resending what was sent counts a resend.
+     */
     async reopen(id: string): Promise<boolean> {
       const result = await k
         .updateTable('deliveries')
-        .set({ state: 'pending', lease_until: null, next_attempt_at: null, updated_at: now() })
+        .set((eb) => ({
+          state: 'pending',
+          lease_until: null,
+          next_attempt_at: null,
+          updated_at: now(),
+          resends: eb
+            .case()
+            .when('state', '=', 'sent')
+            .then(eb('resends', '+', 1))
+            .else(eb.ref('resends'))
+            .end(),
+        }))
         .where('id', '=', id)
-        .where('state', 'in', ['failed', 'unknown'])
+        .where('state', 'in', ['failed', 'unknown', 'sent'])
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },

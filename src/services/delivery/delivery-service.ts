@@ -171,7 +171,10 @@ export function deliveryServiceFactory(deps: DeliveryServiceDeps) {
       return deliveryToApi(row);
     },
 
-    /** An admin's resend of a failed or unknown delivery: sent again once, on purpose. */
+    /**
+     * An admin's resend, on purpose: a failed or unknown delivery is sent again under its own key;
+     * a sent one (the recipient lost it) as a new copy. Not while it is in progress (409).
+     */
     async resend(id: string) {
       const row = await deps.ledger.get(id);
       if (!row) throw new NotFoundError(`No delivery ${id}.`);
@@ -180,7 +183,7 @@ export function deliveryServiceFactory(deps: DeliveryServiceDeps) {
           409,
           'delivery-not-resendable',
           'Delivery cannot be resent',
-          `Delivery ${id} is ${row.state}; only failed or unknown deliveries can be resent.`,
+          `Delivery ${id} is ${row.state}: it can be resent once it is sent, failed or unknown.`,
         );
       }
       try {
@@ -188,7 +191,7 @@ export function deliveryServiceFactory(deps: DeliveryServiceDeps) {
           QUEUE,
           'resend',
           { deliveryId: id },
-          { jobId: `resend-${id}-${row.attempts}`, attempts: 1 },
+          { jobId: `resend-${id}-${row.attempts}-${row.resends}`, attempts: 1 },
         );
       } catch (err) {
         throw queueError(err);

@@ -89,7 +89,8 @@ export function ledgerSenderFactory(deps: LedgerSenderDeps) {
     if (!detail) throw new Error(`delivery ${row.id} has no stored message`);
     return {
       ...detail.message,
-      key: row.key,
+      // a resend of what was sent is a copy of its own (its own Message-ID); a retry is not
+      key: row.resends > 0 ? `${row.key}#resend-${row.resends}` : row.key,
       recipient: { address: row.address, ...(detail.name ? { name: detail.name } : {}) },
     };
   }
