@@ -191,6 +191,7 @@ export function createContainer(
         run: (payload, ctx) => deliveryRef!.run(payload, ctx),
         fire: (payload, ctx) => deliveryRef!.fire(payload, ctx),
         resend: (payload, ctx) => deliveryRef!.resend(payload, ctx),
+        'alerts-check': (payload, ctx) => deliveryRef!['alerts-check'](payload, ctx),
       },
     },
     metrics,
@@ -253,6 +254,7 @@ export function createContainer(
   const schedulesRepo = schedulesRepoFactory(db);
   const runs = scheduleRunsRepoFactory(db);
   let schedulerRef: ScheduleRunner | undefined;
+  let alertChecksRef: AlertCheckService | undefined;
   const schedules = scheduleServiceFactory({
     repo: schedulesRepo,
     onChange: async (id, schedule) => {
@@ -296,6 +298,12 @@ export function createContainer(
     runs,
     expireLeases: () => ledger.expireLeases(),
     workingTimeoutMs: config.scheduler.workingTimeoutMs,
+    // The built-in daily alert check goes through the same path as POST /alerts/check.
+    alerts: {
+      cron: config.scheduler.alertsCron,
+      tz: config.businessTz,
+      check: () => alertChecksRef!.check({}),
+    },
     ...(config.redis && redis
       ? {
           schedulers: createBullmqSchedulers({
@@ -312,13 +320,17 @@ export function createContainer(
     run: (payload, ctx) => runService.process(payload, ctx),
     fire: async ({ scheduleId }) => ({ enqueued: await scheduler.fire(scheduleId) }),
     resend: async ({ deliveryId }, ctx) => ({ state: (await sender.resume(deliveryId, ctx.signal)).state }),
+    'alerts-check': async () => {
+      const answer = await alertChecksRef!.check({});
+      return { day: answer.day, alerts: answer.alerts.length, deliveries: answer.deliveries.length };
+    },
   };
   const deliveries = deliveryServiceFactory({ load: (id) => schedules.load(id), runs, ledger, jobs });
   // Alerts: rules as data, the lifecycle over detection, notifications through the same ledger.
   const alertRecords = alertRecordsFactory(db);
   const alertSilenceRepo = alertSilencesFactory(db);
   const alertRules = alertRulesServiceFactory({ repo: alertRulesRepoFactory(db), channels, logger });
-  const alertChecks = alertCheckServiceFactory({
+  alertChecksRef = alertCheckServiceFactory({
     detector: alerts,
     rules: alertRules,
     records: alertRecords,
@@ -330,6 +342,7 @@ export function createContainer(
     concurrency: config.delivery.concurrency,
     onNotified: (kind) => metrics.alertNotifications.inc({ kind }),
   });
+  const alertChecks = alertChecksRef;
   const alertInbox = alertInboxServiceFactory({
     records: alertRecords,
     silences: alertSilenceRepo,

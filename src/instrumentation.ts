@@ -115,6 +115,7 @@ export function instrumentProcessors(processors: AppProcessors, metrics: Metrics
       run: wrap('deliveries', 'run', processors.deliveries.run),
       fire: wrap('deliveries', 'fire', processors.deliveries.fire),
       resend: wrap('deliveries', 'resend', processors.deliveries.resend),
+      'alerts-check': wrap('deliveries', 'alerts-check', processors.deliveries['alerts-check']),
     },
   };
 }

@@ -84,7 +84,17 @@ test('four API processes upsert one job scheduler; a worker makes one run per pe
   });
   t.after(() => schedulers.close());
   await waitUntil('the scheduler is in Redis', async () => (await schedulers.ids()).includes(id), 10_000);
-  assert.deepEqual(await schedulers.ids(), [id], 'one job scheduler, not four');
+  const ids = await schedulers.ids();
+  assert.deepEqual(
+    ids.filter((x) => x !== 'alerts-check'),
+    [id],
+    'one job scheduler per schedule, not four',
+  );
+  assert.deepEqual(
+    await schedulers.get('alerts-check'),
+    { pattern: '15 7 * * *', tz: 'Europe/Paris' },
+    'and the daily alert check',
+  );
   assert.deepEqual(await schedulers.get(id), { pattern: '* * * * * *', tz: 'Europe/Paris' });
 
   // A worker consumes the fires: every fire covers the same day, so there is one run and 3 messages.
@@ -104,7 +114,7 @@ test('four API processes upsert one job scheduler; a worker makes one run per pe
     body: JSON.stringify({ enabled: false }),
   });
   assert.equal(patched.status, 200);
-  assert.deepEqual(await schedulers.ids(), []);
+  assert.deepEqual(await schedulers.ids(), ['alerts-check']);
 });
 
 test('Redis restarted during a run: the run finishes, each recipient has exactly one message', async (t: TestContext) => {

@@ -106,6 +106,9 @@ describe('job queue factory', () => {
       async resend() {
         return { state: 'sent' };
       },
+      async 'alerts-check'() {
+        return { day: '2026-06-14', alerts: 0, deliveries: 0 };
+      },
     },
   };
 

@@ -61,6 +61,8 @@ export type AppJobs = {
     fire: JobSpec<{ scheduleId: string }, { enqueued: number }>;
     /** an admin's resend of one delivery (reopened in the ledger) */
     resend: JobSpec<{ deliveryId: string }, { state: string }>;
+    /** the daily alert check (ALERTS_CRON), made by a job scheduler in shared mode */
+    'alerts-check': JobSpec<Record<string, never>, { day: string; alerts: number; deliveries: number }>;
   };
   reports: {
     render: JobSpec<RenderReportPayload, RenderReportResult>;
