@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import ExcelJS from 'exceljs';
 import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
+import { sliceFileName } from '../src/services/delivery/run/run-plan-fns.ts';
 import { auth, build } from './helpers/app.ts';
 import { startSmtpPeer } from './helpers/smtp-peer.ts';
 import { waitUntil } from './helpers/wait.ts';
@@ -152,6 +153,16 @@ test("each recipient gets their slice, rendered once per slice; the figures are 
   assert.equal(again.state, 'success');
   assert.equal(smtp.received.length, 3);
   assert.equal(await renders(app), 4);
+
+  // The signed link a message carries opens the slice's file without an API key, until it expires.
+  const link = app.services.reports.fileLink(sliceFileName(id, DAY, `store:${a}`, 'pdf'));
+  const signed = await app.inject({ url: link.url });
+  assert.equal(signed.statusCode, 200, signed.body);
+  assert.equal(signed.rawPayload.subarray(0, 4).toString(), '%PDF');
+  const forged = await app.inject({ url: link.url.replace(/sig=[^&]+/, `sig=${'A'.repeat(43)}`) });
+  assert.equal(forged.statusCode, 403);
+  const bare = await app.inject({ url: link.url.replace(/&expires=.*$/, '') });
+  assert.equal(bare.statusCode, 401, 'no link signature and no key');
 
   const log = await app.inject({ url: `/api/v1/schedules/${id}/runs`, headers: auth('analyst') });
   assert.equal(log.json().total, 2);

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Role } from '../config.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import { problemResponses } from '../models/problem.ts';
 import {
@@ -16,6 +17,27 @@ import { roleAtLeast } from '../plugins/auth.ts';
 import { sendBytes, sendFile } from './route-helpers.ts';
 
 const FileBody = z.any().describe('the file (PDF, XLSX or CSV)');
+
+/**
+ * A download goes to a signed link (expires and sig, checked by `verify`) or to an API key of at
+ * least the viewer role; anything else is a 401 or a 403 saying why.
+ */
+function allowDownload(
+  principal: { role: Role } | undefined,
+  expires: number | undefined,
+  sig: string | undefined,
+  verify: () => 'valid' | 'expired' | 'invalid',
+): void {
+  if (sig !== undefined || expires !== undefined) {
+    const verdict = verify();
+    if (verdict === 'expired') throw new ForbiddenError('This download link has expired; ask for a new one.');
+    if (verdict === 'invalid') throw new ForbiddenError('This download link is not valid.');
+  } else if (!principal) {
+    throw new UnauthorizedError();
+  } else if (!roleAtLeast(principal.role, 'viewer')) {
+    throw new ForbiddenError('Downloading reports needs the viewer role.');
+  }
+}
 
 export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
   const errors = problemResponses(400, 401, 403, 429, 502, 503, 504);
@@ -104,16 +126,9 @@ export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { jobId } = request.params;
       const { expires, sig } = request.query;
-      if (sig !== undefined || expires !== undefined) {
-        const verdict = app.services.reports.verifySignature(jobId, expires, sig);
-        if (verdict === 'expired')
-          throw new ForbiddenError('This download link has expired; ask for a new one.');
-        if (verdict === 'invalid') throw new ForbiddenError('This download link is not valid.');
-      } else if (!request.principal) {
-        throw new UnauthorizedError();
-      } else if (!roleAtLeast(request.principal.role, 'viewer')) {
-        throw new ForbiddenError('Downloading reports needs the viewer role.');
-      }
+      allowDownload(request.principal, expires, sig, () =>
+        app.services.reports.verifySignature(jobId, expires, sig),
+      );
       return sendFile(reply, await app.services.reports.fileOfJob(jobId));
     },
   );
@@ -134,16 +149,9 @@ export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { file, expires, sig } = request.query;
-      if (sig !== undefined || expires !== undefined) {
-        const verdict = app.services.reports.verifyFileSignature(file, expires, sig);
-        if (verdict === 'expired')
-          throw new ForbiddenError('This download link has expired; ask for a new one.');
-        if (verdict === 'invalid') throw new ForbiddenError('This download link is not valid.');
-      } else if (!request.principal) {
-        throw new UnauthorizedError();
-      } else if (!roleAtLeast(request.principal.role, 'viewer')) {
-        throw new ForbiddenError('Downloading reports needs the viewer role.');
-      }
+      allowDownload(request.principal, expires, sig, () =>
+        app.services.reports.verifyFileSignature(file, expires, sig),
+      );
       return sendFile(reply, await app.services.reports.fileByName(file));
     },
   );
