@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Anomalies, GeneratedDataset } from '../sample-upstream/generator.ts';
-import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
+import type { RunningSampleUpstream } from '../sample-upstream/server.ts';
 import { formatDay, parseDay } from '../src/lib/calendar.ts';
 import type { AlertRule } from '../src/models/alerts.ts';
 import { auth, build } from './helpers/app.ts';
 import { startSmtpPeer } from './helpers/smtp-peer.ts';
+import { storeDropUpstream } from './helpers/store-drop.ts';
 
 let upstream: RunningSampleUpstream;
 let drop: Anomalies['storeDrop'];
@@ -19,16 +20,7 @@ let dropStore: { id: string | number; name: string; region: string };
 let otherStore: { id: string | number; name: string };
 before(async () => {
   // seed 5: store 3 (Marseille Centre) sells at 30 % from 2026-05-17 to 2026-05-23
-  upstream = await createSampleUpstream({
-    port: 0,
-    seed: 5,
-    stores: 5,
-    products: 40,
-    days: 110,
-    linesPerDay: 800,
-    endDate: '2026-06-30',
-    logger: false,
-  });
+  upstream = await storeDropUpstream();
   drop = (upstream.dataset as GeneratedDataset).anomalies.storeDrop;
   dropStore = upstream.dataset.stores.find((s) => String(s.id) === String(drop.storeId))!;
   otherStore = upstream.dataset.stores.find(

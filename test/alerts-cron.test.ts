@@ -6,22 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GeneratedDataset } from '../sample-upstream/generator.ts';
-import { createSampleUpstream } from '../sample-upstream/server.ts';
 import { formatDay, parseDay } from '../src/lib/calendar.ts';
 import { auth, build } from './helpers/app.ts';
+import { storeDropUpstream } from './helpers/store-drop.ts';
 import { waitUntil } from './helpers/wait.ts';
 
 test('the scheduled alert check runs by itself and records what it finds', async (t) => {
-  const upstream = await createSampleUpstream({
-    port: 0,
-    seed: 5,
-    stores: 5,
-    products: 40,
-    days: 110,
-    linesPerDay: 800,
-    endDate: '2026-06-30',
-    logger: false,
-  });
+  const upstream = await storeDropUpstream();
   t.after(() => upstream.close());
   const drop = (upstream.dataset as GeneratedDataset).anomalies.storeDrop;
   // "today" two days into the drop: the check of yesterday sees the store at 30 %.

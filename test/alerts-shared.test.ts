@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { GeneratedDataset } from '../sample-upstream/generator.ts';
-import { createSampleUpstream, type RunningSampleUpstream } from '../sample-upstream/server.ts';
+import type { RunningSampleUpstream } from '../sample-upstream/server.ts';
 import { auth, build } from './helpers/app.ts';
 import { fileDatabase } from './helpers/postgres.ts';
 import { startRedis, type TestRedis, uniquePrefix } from './helpers/redis.ts';
 import { startSmtpPeer } from './helpers/smtp-peer.ts';
+import { storeDropUpstream } from './helpers/store-drop.ts';
 
 let redis: TestRedis;
 let database: Awaited<ReturnType<typeof fileDatabase>>;
@@ -17,16 +18,7 @@ let upstream: RunningSampleUpstream;
 before(async () => {
   redis = await startRedis();
   database = await fileDatabase('alerts_shared');
-  upstream = await createSampleUpstream({
-    port: 0,
-    seed: 5,
-    stores: 5,
-    products: 40,
-    days: 110,
-    linesPerDay: 800,
-    endDate: '2026-06-30',
-    logger: false,
-  });
+  upstream = await storeDropUpstream();
 });
 after(async () => {
   await upstream?.close();
