@@ -15,22 +15,18 @@ import { createDatabase, type Db } from './db/database.ts';
 import { alertRecordsFactory } from './db/repos/alert-records.ts';
 import { alertRulesRepoFactory } from './db/repos/alert-rules.ts';
 import { alertSilencesFactory } from './db/repos/alert-silences.ts';
-import { type DeliveryLedger, deliveryLedgerFactory } from './db/repos/delivery-ledger.ts';
+import type { DeliveryLedger } from './db/repos/delivery-ledger.ts';
 import { importRecordsFactory } from './db/repos/import-records.ts';
 import { jobRecordsFactory } from './db/repos/job-records.ts';
-import { scheduleRunsRepoFactory } from './db/repos/schedule-runs.ts';
-import { schedulesRepoFactory } from './db/repos/schedules.ts';
 import {
   collectQueueDepth,
   instrumentCache,
   instrumentPartitions,
   instrumentProcessors,
 } from './instrumentation.ts';
-import { createBullmqSchedulers } from './jobs/bullmq-schedulers.ts';
-import { bullmqPrefix, createJobQueue } from './jobs/job-queue-factory.ts';
+import { createJobQueue } from './jobs/job-queue-factory.ts';
 import type { AppJobQueue, AppProcessors } from './jobs/job-registry.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
-import { abortableSleep } from './lib/sleep.ts';
 import { type AlertCheckService, alertCheckServiceFactory } from './services/alerts/check-service.ts';
 import { type AlertDetector, alertDetectorFactory } from './services/alerts/detector-service.ts';
 import { type AlertInboxService, alertInboxServiceFactory } from './services/alerts/inbox-service.ts';
@@ -47,14 +43,11 @@ import {
   stockAnalyticsServiceFactory,
 } from './services/analytics/stock-analytics-service.ts';
 import { type CatalogService, catalogServiceFactory } from './services/catalog-service.ts';
-import { type ChannelSet, createChannels } from './services/delivery/channels/create-channels.ts';
-import { type DeliveryService, deliveryServiceFactory } from './services/delivery/delivery-service.ts';
-import { runServiceFactory } from './services/delivery/run/run-service.ts';
-import { type ScheduleRunner, scheduleRunnerFactory } from './services/delivery/run/schedule-runner.ts';
-import { scheduleTickerFactory } from './services/delivery/run/schedule-ticker.ts';
-import { sliceReportFactory } from './services/delivery/run/slice-report.ts';
-import { type ScheduleService, scheduleServiceFactory } from './services/delivery/schedule-service.ts';
-import { type LedgerSender, ledgerSenderFactory } from './services/delivery/send/ledger-sender.ts';
+import type { ChannelSet } from './services/delivery/channels/create-channels.ts';
+import type { DeliveryService } from './services/delivery/delivery-service.ts';
+import type { ScheduleRunner } from './services/delivery/run/schedule-runner.ts';
+import type { ScheduleService } from './services/delivery/schedule-service.ts';
+import type { LedgerSender } from './services/delivery/send/ledger-sender.ts';
 import { type ForecastService, forecastServiceFactory } from './services/forecast/forecast-service.ts';
 import { type HealthService, healthServiceFactory } from './services/health-service.ts';
 import { type ImportHistory, importHistoryFactory } from './services/imports/import-history.ts';
@@ -63,6 +56,7 @@ import { importStoreFactory } from './services/imports/import-store.ts';
 import { createRenderPool } from './services/reports/render-pool.ts';
 import { reportBuildersFactory } from './services/reports/report-builders.ts';
 import { type ReportService, reportServiceFactory } from './services/reports/report-service.ts';
+import { wireDelivery } from './wiring/delivery-wiring.ts';
 
 export interface Container {
   config: Config;
@@ -238,94 +232,28 @@ export function createContainer(
   });
   importsRef = imports;
 
-  const channels = createChannels(config, logger);
-  const ledger = deliveryLedgerFactory(db);
-  const sender = ledgerSenderFactory({
-    ledger,
-    channels,
-    policy: {
-      maxAttempts: config.delivery.maxAttempts,
-      retryBaseMs: config.delivery.retryBaseMs,
-      timeoutMs: config.delivery.timeoutMs,
-    },
-    logger,
-    observe: (e) => metrics.deliveryAttempts.observe({ channel: e.channel, outcome: e.outcome }, e.seconds),
-  });
-  const schedulesRepo = schedulesRepoFactory(db);
-  const runs = scheduleRunsRepoFactory(db);
-  let schedulerRef: ScheduleRunner | undefined;
   let alertChecksRef: AlertCheckService | undefined;
-  const schedules = scheduleServiceFactory({
-    repo: schedulesRepo,
-    onChange: async (id, schedule) => {
-      // The schedule is stored: a timer that cannot be re-armed now is re-armed at the next start.
-      await schedulerRef
-        ?.changed(id, schedule)
-        .catch((err: unknown) => logger.warn({ err, scheduleId: id }, 'schedule timer not updated'));
-    },
+  const {
     channels,
-    catalog: {
-      stores: async () => (await catalog.stores()).value.map((s) => ({ id: String(s.id), region: s.region })),
-    },
-    businessTz: config.businessTz,
-  });
-  const runService = runServiceFactory({
-    loadSchedule: (id) => schedulesRepo.get(id),
-    runs,
     ledger,
     sender,
-    slices: sliceReportFactory({
-      builders,
-      reports,
-      display: config.display,
-      publicUrl: config.delivery.publicUrl,
-      onRender: () => metrics.deliveryRenders.inc(),
-    }),
-    concurrency: config.delivery.concurrency,
+    schedules,
+    deliveries,
+    scheduler,
+    processors: deliveryProcessors,
+  } = wireDelivery({
+    config,
     logger,
-    observeRun: (trigger, state) => metrics.scheduleRuns.inc({ trigger, state }),
-    sleep: abortableSleep,
+    db,
+    redis,
+    metrics,
+    jobs,
+    catalog,
+    builders,
+    reports,
+    alertCheck: () => alertChecksRef!,
   });
-  const ticker = scheduleTickerFactory({
-    runs,
-    enqueueRun: async (payload) =>
-      jobs.enqueue('deliveries', 'run', payload, { jobId: payload.runId, attempts: 3, backoffMs: 60_000 }),
-  });
-  const scheduler = scheduleRunnerFactory({
-    listEnabled: async () => (await schedulesRepo.list({ enabled: true, limit: 100_000, offset: 0 })).items,
-    load: (id) => schedulesRepo.get(id),
-    ticker,
-    runs,
-    expireLeases: () => ledger.expireLeases(),
-    workingTimeoutMs: config.scheduler.workingTimeoutMs,
-    // The built-in daily alert check goes through the same path as POST /alerts/check.
-    alerts: {
-      cron: config.scheduler.alertsCron,
-      tz: config.businessTz,
-      check: () => alertChecksRef!.check({}),
-    },
-    ...(config.redis && redis
-      ? {
-          schedulers: createBullmqSchedulers({
-            redis,
-            prefix: bullmqPrefix(config.redis.keyPrefix),
-            queue: 'deliveries',
-          }),
-        }
-      : {}),
-    logger,
-  });
-  schedulerRef = scheduler;
-  deliveryRef = {
-    run: (payload, ctx) => runService.process(payload, ctx),
-    fire: async ({ scheduleId }) => ({ enqueued: await scheduler.fire(scheduleId) }),
-    resend: async ({ deliveryId }, ctx) => ({ state: (await sender.resume(deliveryId, ctx.signal)).state }),
-    'alerts-check': async () => {
-      const answer = await alertChecksRef!.check({});
-      return { day: answer.day, alerts: answer.alerts.length, deliveries: answer.deliveries.length };
-    },
-  };
-  const deliveries = deliveryServiceFactory({ load: (id) => schedules.load(id), runs, ledger, jobs });
+  deliveryRef = deliveryProcessors;
   // Alerts: rules as data, the lifecycle over detection, notifications through the same ledger.
   const alertRecords = alertRecordsFactory(db);
   const alertSilenceRepo = alertSilencesFactory(db);
