@@ -269,3 +269,36 @@ test('freshness: over incomplete data a run sends marked, or skips (noop) when t
   assert.equal(skipped.recipients[0]!.state, 'skipped');
   assert.equal(smtp.to('strict@example.com').length, 0);
 });
+
+test('a delivery whose sender is gone (claimed, never sent) is picked up by the sweep and sent once', async (t) => {
+  const { smtp, app } = await setup(t);
+  const { ledger } = app.services.delivery;
+  const { delivery } = await ledger.claim({
+    key: 'schedule:sch-lost:2026-06-14:email:lost@example.com',
+    source: 'schedule',
+    sourceId: 'sch-lost',
+    period: '2026-06-14',
+    channel: 'email',
+    address: 'lost@example.com',
+    detail: {
+      message: { subject: 'Daily sales', headline: [], text: 'The report.', files: [], attach: 'auto' },
+    },
+  });
+  // Its process died right after the claim, eleven minutes ago.
+  const old = new Date(Date.now() - 11 * 60_000).toISOString();
+  await app.services.db.k
+    .updateTable('deliveries')
+    .set({ updated_at: old })
+    .where('id', '=', delivery.id)
+    .execute();
+  await app.services.scheduler.sweep();
+  await waitUntil(
+    'the stalled delivery is sent',
+    async () => (await ledger.get(delivery.id))?.state === 'sent',
+    10_000,
+  );
+  assert.equal(smtp.to('lost@example.com').length, 1);
+  await app.services.scheduler.sweep();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(smtp.to('lost@example.com').length, 1, 'a second sweep finds nothing to resume');
+});

@@ -28,6 +28,9 @@ import { ledgerSenderFactory } from '../services/delivery/send/ledger-sender.ts'
 import type { ReportBuilders } from '../services/reports/report-builders.ts';
 import type { ReportService } from '../services/reports/report-service.ts';
 
+/** A delivery left pending (or due for a retry) this long has lost its sender: another takes it. */
+const STALLED_AFTER_MS = 10 * 60_000;
+
 export interface DeliveryWiringDeps {
   config: Config;
   logger: FastifyBaseLogger;
@@ -112,6 +115,19 @@ export function wireDelivery({
     ticker,
     runs,
     expireLeases: () => ledger.expireLeases(),
+    resumeStalled: async () => {
+      const cutoff = new Date(Date.now() - STALLED_AFTER_MS).toISOString();
+      const rows = await ledger.stalled(cutoff, 500);
+      for (const row of rows) {
+        await jobs.enqueue(
+          'deliveries',
+          'resend',
+          { deliveryId: row.id },
+          { jobId: `resume-${row.id}-${row.attempts}`, attempts: 1 },
+        );
+      }
+      return rows.length;
+    },
     workingTimeoutMs: config.scheduler.workingTimeoutMs,
     // The built-in daily alert check goes through the same path as POST /alerts/check.
     alerts: {

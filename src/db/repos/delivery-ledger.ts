@@ -150,6 +150,26 @@ export function deliveryLedgerFactory(db: Db) {
     },
 
     /**
+     * Deliveries whose sender is gone: `pending` since before `cutoffIso` (claimed, never taken), or
+     * `retrying` with an attempt due since before it. A live sender takes a claim at once and wakes
+     * for its retry on time, so these were left by a process that died or a job that was lost.
+     */
+    async stalled(cutoffIso: string, limit: number): Promise<DeliveryRow[]> {
+      return k
+        .selectFrom('deliveries')
+        .selectAll()
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('state', '=', 'pending'), eb('updated_at', '<', cutoffIso)]),
+            eb.and([eb('state', '=', 'retrying'), eb('next_attempt_at', '<', cutoffIso)]),
+          ]),
+        )
+        .orderBy('updated_at')
+        .limit(limit)
+        .execute();
+    },
+
+    /**
      * An admin's resend: a settled delivery (failed, unknown, or sent: the recipient lost it) goes
      * back to `pending`; false while it is in progress. Resending what was sent counts a resend.
      */

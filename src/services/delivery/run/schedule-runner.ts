@@ -21,6 +21,8 @@ export interface ScheduleRunnerDeps {
   ticker: ScheduleTicker;
   runs: Pick<ScheduleRunsRepo, 'expireWorking'>;
   expireLeases(): Promise<number>;
+  /** hands deliveries whose sender is gone to a new one; how many */
+  resumeStalled(): Promise<number>;
   workingTimeoutMs: number;
   /** shared mode: the job schedulers; absent: croner timers in this process */
   schedulers?: BullmqSchedulers;
@@ -99,7 +101,9 @@ export function scheduleRunnerFactory(deps: ScheduleRunnerDeps) {
   async function sweep() {
     const expired = await deps.runs.expireWorking(new Date(now() - deps.workingTimeoutMs).toISOString());
     const unknown = await deps.expireLeases();
-    if (expired || unknown) deps.logger.warn({ expired, unknown }, 'stale runs and sends marked');
+    const resumed = await deps.resumeStalled();
+    if (expired || unknown || resumed)
+      deps.logger.warn({ expired, unknown, resumed }, 'stale runs and sends marked, stalled sends resumed');
   }
 
   async function upsert(s: StoredSchedule) {
