@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
-import { createSampleUpstream } from '../sample-upstream/server.ts';
 import { KEYS, testSqliteFile } from './helpers/app.ts';
 import { freePort } from './helpers/redis.ts';
+import { smallUpstream } from './helpers/small-upstream.ts';
 import { waitUntil } from './helpers/wait.ts';
 
 /** An SMTP server that takes 300 ms to accept each message, counting messages per recipient. */
@@ -41,17 +41,7 @@ async function slowSmtp(t: TestContext) {
 }
 
 test('SIGKILL in the middle of a fan-out to 20 recipients: after recovery, nobody has two messages', async (t) => {
-  const upstream = await createSampleUpstream({
-    port: 0,
-    seed: 4,
-    stores: 3,
-    products: 10,
-    days: 40,
-    linesPerDay: 30,
-    endDate: '2026-06-14',
-    logger: false,
-  });
-  t.after(() => upstream.close());
+  const upstream = await smallUpstream(t, 4);
   const smtp = await slowSmtp(t);
   const exportsDir = await mkdtemp(join(tmpdir(), 'salesflow-crash-'));
   t.after(() => rm(exportsDir, { recursive: true, force: true }));

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { type TestContext, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { createSampleUpstream } from '../sample-upstream/server.ts';
 import { createBullmqSchedulers } from '../src/jobs/bullmq-schedulers.ts';
 import { bullmqPrefix } from '../src/jobs/job-queue-factory.ts';
 import { auth, build, KEYS } from './helpers/app.ts';
 import { testDatabaseUrl } from './helpers/postgres.ts';
 import { freePort, startRedis, uniquePrefix } from './helpers/redis.ts';
+import { smallUpstream } from './helpers/small-upstream.ts';
 import { startSmtpPeer } from './helpers/smtp-peer.ts';
 import { waitUntil } from './helpers/wait.ts';
 import { startInProcessWorker } from './helpers/worker.ts';
@@ -19,17 +19,7 @@ import { startInProcessWorker } from './helpers/worker.ts';
 test('four API processes upsert one job scheduler; a worker makes one run per period', async (t: TestContext) => {
   const redis = await startRedis();
   t.after(() => redis.stop());
-  const upstream = await createSampleUpstream({
-    port: 0,
-    seed: 6,
-    stores: 3,
-    products: 10,
-    days: 40,
-    linesPerDay: 30,
-    endDate: '2026-06-14',
-    logger: false,
-  });
-  t.after(() => upstream.close());
+  const upstream = await smallUpstream(t, 6);
   const smtp = await startSmtpPeer(t);
   const keyPrefix = uniquePrefix('sched');
   const env = {
@@ -122,17 +112,7 @@ test('Redis restarted during a run: the run finishes, each recipient has exactly
   t.after(() => redis.stop());
   if (!redis.kill || !redis.restart)
     throw new Error('this test needs a private redis-server (apt-get install redis-server)');
-  const upstream = await createSampleUpstream({
-    port: 0,
-    seed: 7,
-    stores: 3,
-    products: 10,
-    days: 40,
-    linesPerDay: 30,
-    endDate: '2026-06-14',
-    logger: false,
-  });
-  t.after(() => upstream.close());
+  const upstream = await smallUpstream(t, 7);
   const smtp = await startSmtpPeer(t, { delayMs: 250 });
   const env = {
     UPSTREAM_URL: upstream.url,
