@@ -28,6 +28,7 @@ import { Job, type JobJsonRaw, type JobsOptions, Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import {
   BULL_TYPES,
+  connectedBy,
   keepJobs,
   mapBullState,
   producerConnectionOptions,
@@ -153,30 +154,6 @@ export function createBullmqQueue<Reg extends JobRegistry>(options: BullmqQueueO
     redis,
   );
 
-  /** While a connection attempt is in progress, waits for its outcome (until `deadline`). */
-  async function connected(deadline: number): Promise<boolean> {
-    if (redis.status === 'ready') return true;
-    if (!['wait', 'connecting', 'connect'].includes(redis.status)) return false;
-    let timer: NodeJS.Timeout | undefined;
-    let settle: (ok: boolean) => void = () => undefined;
-    const ready = () => settle(true);
-    const failed = () => settle(false);
-    try {
-      return await new Promise<boolean>((resolve) => {
-        settle = resolve;
-        redis.once('ready', ready);
-        redis.once('error', failed);
-        redis.once('end', failed);
-        timer = setTimeout(failed, Math.max(0, deadline - performance.now()));
-      });
-    } finally {
-      clearTimeout(timer);
-      redis.off('ready', ready);
-      redis.off('error', failed);
-      redis.off('end', failed);
-    }
-  }
-
   const jobOptions: JobsOptions = {
     removeOnComplete: keepJobs(retention.completed),
     removeOnFail: keepJobs(retention.failed),
@@ -222,7 +199,7 @@ export function createBullmqQueue<Reg extends JobRegistry>(options: BullmqQueueO
   async function op<T>(queueName: string | undefined, fn: () => Promise<T>): Promise<T> {
     if (closed) throw new QueueUnavailableError('closed');
     const deadline = performance.now() + operationTimeoutMs;
-    if (!(await connected(deadline))) {
+    if (!(await connectedBy(redis, deadline))) {
       throw new QueueUnavailableError(
         `not connected (${redis.status})${lastProblem ? `: ${lastProblem}` : ''}`,
       );

@@ -5,6 +5,7 @@
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { connectedBy } from './bullmq-shared.ts';
 import { QueueUnavailableError } from './queue-types.ts';
 
 const READY_WAIT_MS = 2_000;
@@ -35,27 +36,9 @@ export function createBullmqSchedulers(opts: {
   const queue = new Queue(opts.queue, { connection: opts.redis, prefix: opts.prefix });
   // The connection is shared (fail-fast); an error event without a listener would crash.
   queue.on('error', () => {});
-  const ready = async () => {
-    if (opts.redis.status === 'ready') return;
-    if (
-      opts.redis.status === 'connecting' ||
-      opts.redis.status === 'connect' ||
-      opts.redis.status === 'wait'
-    ) {
-      // starting up: a first connection is a few milliseconds away
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, READY_WAIT_MS);
-        opts.redis.once('ready', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    const now = opts.redis.status as string;
-    if (now !== 'ready') throw new QueueUnavailableError(`redis is ${now}`);
-  };
   const guard = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
-    await ready();
+    if (!(await connectedBy(opts.redis, performance.now() + READY_WAIT_MS)))
+      throw new QueueUnavailableError(`redis is ${opts.redis.status}`);
     try {
       return await run();
     } catch (err) {

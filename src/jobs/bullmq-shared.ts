@@ -3,7 +3,7 @@
  * stored, how BullMQ's states map onto ours, and how Redis failures are told from other errors.
  */
 import type { Job } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { isoOrNull, normalizeProgress } from './job-fns.ts';
 import type { JobInfo, JobState, RetentionRule } from './queue-types.ts';
 
@@ -117,4 +117,32 @@ export function workerConnectionOptions(): RedisOptions {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => reconnectDelayMs(times, 2_000),
   };
+}
+
+/**
+ * Whether `redis` is connected by `deadline` (a performance.now() time): at once when ready, false
+ * at once when it is not even trying, else the outcome of the connection attempt in progress.
+ * BullMQ's own calls would wait for a first connection however long it takes (taskforcesh/bullmq#995).
+ */
+export async function connectedBy(redis: Redis, deadline: number): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  if (!['wait', 'connecting', 'connect'].includes(redis.status)) return false;
+  let timer: NodeJS.Timeout | undefined;
+  let settle: (ok: boolean) => void = () => undefined;
+  const ready = () => settle(true);
+  const failed = () => settle(false);
+  try {
+    return await new Promise<boolean>((resolve) => {
+      settle = resolve;
+      redis.once('ready', ready);
+      redis.once('error', failed);
+      redis.once('end', failed);
+      timer = setTimeout(failed, Math.max(0, deadline - performance.now()));
+    });
+  } finally {
+    clearTimeout(timer);
+    redis.off('ready', ready);
+    redis.off('error', failed);
+    redis.off('end', failed);
+  }
 }

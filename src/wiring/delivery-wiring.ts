@@ -3,6 +3,8 @@
  * runs (one render per slice, fan-out through the ledger), what makes schedules fire (croner or
  * BullMQ job schedulers) and the `deliveries` queue's processors. The container calls it once.
  */
+
+import { setTimeout as wait } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
@@ -14,7 +16,6 @@ import { createBullmqSchedulers } from '../jobs/bullmq-schedulers.ts';
 import { bullmqPrefix } from '../jobs/job-queue-factory.ts';
 import type { AppJobQueue, AppProcessors } from '../jobs/job-registry.ts';
 import type { Metrics } from '../lib/metrics.ts';
-import { abortableSleep } from '../lib/sleep.ts';
 import type { AlertCheckService } from '../services/alerts/check-service.ts';
 import type { CatalogService } from '../services/catalog-service.ts';
 import { createChannels } from '../services/delivery/channels/create-channels.ts';
@@ -102,7 +103,7 @@ export function wireDelivery({
     concurrency: config.delivery.concurrency,
     logger,
     observeRun: (trigger, state) => metrics.scheduleRuns.inc({ trigger, state }),
-    sleep: abortableSleep,
+    sleep: (ms, signal) => wait(ms, undefined, { signal }),
   });
   const ticker = scheduleTickerFactory({
     runs,

@@ -16,6 +16,11 @@ import type { DeliveriesTable } from '../schema.ts';
 export const DELIVERY_STATES = ['pending', 'sending', 'sent', 'failed', 'retrying', 'unknown'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
+/** The states a delivery ends in: nothing sends it again but an admin's resend. */
+export function isSettled(state: string): boolean {
+  return state === 'sent' || state === 'failed' || state === 'unknown';
+}
+
 export interface DeliveryClaim {
   key: string;
   source: 'schedule' | 'alert' | 'bench';

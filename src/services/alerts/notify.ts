@@ -5,6 +5,7 @@
  * claimed.
  */
 
+import { mapLimit } from '../../lib/map-limit.ts';
 import type { CheckDelivery } from '../../models/alert-book.ts';
 import { redactUrl } from '../delivery/channels/channel-fns.ts';
 import type { LedgerSender } from '../delivery/send/ledger-sender.ts';
@@ -27,43 +28,31 @@ export async function notifyRecipients(
   ctx: MessageContext,
   deps: NotifyDeps,
 ): Promise<CheckDelivery[]> {
-  const out: CheckDelivery[] = new Array(buckets.length);
-  let next = 0;
-  let failure: unknown;
-  async function worker() {
-    for (let i = next++; i < buckets.length && failure === undefined; i = next++) {
-      const b = buckets[i]!;
-      const setId = noticeSetId(b.notices);
-      const alerts = b.notices.map((n) => ({ id: n.alert.id, notify: n.notify }));
-      const base = { channel: b.channel, address: shownAddress(b.address), name: b.name ?? null, alerts };
-      try {
-        const done = await deps.sender.deliver({
-          key: deliveryKey('alert', setId, ctx.day, b.channel, b.address),
-          source: 'alert',
-          sourceId: setId,
-          period: ctx.day,
-          channel: b.channel,
-          address: b.address,
-          ...(b.name ? { name: b.name } : {}),
-          message: alertMessage(b, ctx),
-        });
-        out[i] = {
-          ...base,
-          deliveryId: done.deliveryId,
-          state: done.state,
-          claimed: done.claimed,
-          attempts: done.attempts,
-          error: done.error,
-        };
-      } catch (err) {
-        // The ledger itself failed (the database is down): stop, and fail the check before its
-        // lifecycle is stored, so that the next check sends the same messages under the same keys.
-        failure ??= err;
-        return;
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(deps.concurrency, buckets.length) }, worker));
-  if (failure !== undefined) throw failure;
-  return out;
+  // The ledger itself failing (the database is down) stops the sends and fails the check before
+  // its lifecycle is stored, so that the next check sends the same messages under the same keys.
+  return mapLimit(buckets, deps.concurrency, async (b) => {
+    const setId = noticeSetId(b.notices);
+    const alerts = b.notices.map((n) => ({ id: n.alert.id, notify: n.notify }));
+    const done = await deps.sender.deliver({
+      key: deliveryKey('alert', setId, ctx.day, b.channel, b.address),
+      source: 'alert',
+      sourceId: setId,
+      period: ctx.day,
+      channel: b.channel,
+      address: b.address,
+      ...(b.name ? { name: b.name } : {}),
+      message: alertMessage(b, ctx),
+    });
+    return {
+      channel: b.channel,
+      address: shownAddress(b.address),
+      name: b.name ?? null,
+      alerts,
+      deliveryId: done.deliveryId,
+      state: done.state,
+      claimed: done.claimed,
+      attempts: done.attempts,
+      error: done.error,
+    };
+  });
 }

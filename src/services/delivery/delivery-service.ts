@@ -2,14 +2,20 @@
  * What the API asks of scheduled delivery: run a schedule now (or plan it, dry), read the
  * execution log, list deliveries and resend one on purpose.
  */
+
 import { randomBytes } from 'node:crypto';
-import type { DeliveryLedger, DeliveryRow, DeliveryState } from '../../db/repos/delivery-ledger.ts';
+import {
+  type DeliveryLedger,
+  type DeliveryRow,
+  type DeliveryState,
+  isSettled,
+} from '../../db/repos/delivery-ledger.ts';
 import type { ScheduleRunsRepo } from '../../db/repos/schedule-runs.ts';
 import type { StoredSchedule } from '../../db/repos/schedules.ts';
 import type { ScheduleRunsTable } from '../../db/schema.ts';
-import { AppError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../errors.ts';
+import { AppError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { AppJobQueue } from '../../jobs/job-registry.ts';
-import { QueueUnavailableError } from '../../jobs/queue-types.ts';
+import { queueProblem } from '../queue-problem.ts';
 import { friendlyFileName, groupBySlice, sliceKey } from './run/run-plan-fns.ts';
 import { keyFor } from './run/run-service.ts';
 import { periodFor, periodFromKey } from './schedule-fns.ts';
@@ -22,12 +28,6 @@ export interface DeliveryServiceDeps {
   ledger: DeliveryLedger;
   jobs: Pick<AppJobQueue, 'enqueue'>;
   now?: () => number;
-}
-
-function queueError(err: unknown): unknown {
-  return err instanceof QueueUnavailableError
-    ? new ServiceUnavailableError('queue-unavailable', `${err.message}; try again shortly.`)
-    : err;
 }
 
 function runToApi(r: ScheduleRunsTable) {
@@ -95,7 +95,7 @@ export function deliveryServiceFactory(deps: DeliveryServiceDeps) {
             ...(r.name ? { name: r.name } : {}),
             slice: sliceKey(r.slice),
             files: formats.map((f) => friendlyFileName(schedule.report.type, period.key, r.slice, f)),
-            alreadyDelivered: row !== undefined && ['sent', 'failed', 'unknown'].includes(row.state),
+            alreadyDelivered: row !== undefined && isSettled(row.state),
           };
         }),
       );
@@ -127,7 +127,7 @@ export function deliveryServiceFactory(deps: DeliveryServiceDeps) {
           { jobId: runId, attempts: 3, backoffMs: 30_000 },
         );
       } catch (err) {
-        throw queueError(err);
+        throw queueProblem(err);
       }
       return { runId, period: period.key, statusUrl: `/api/v1/schedules/${id}/runs/${runId}` };
     },
@@ -194,7 +194,7 @@ export function deliveryServiceFactory(deps: DeliveryServiceDeps) {
           { jobId: `resend-${id}-${row.attempts}-${row.resends}`, attempts: 1 },
         );
       } catch (err) {
-        throw queueError(err);
+        throw queueProblem(err);
       }
       return { deliveryId: id, state: 'pending' as const, statusUrl: `/api/v1/deliveries/${id}` };
     },

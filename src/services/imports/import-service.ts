@@ -7,14 +7,15 @@
  * stops (the system of record failed) records exactly which rows reached it, and a retry of the
  * job replays the same chunk keys, which the system of record answers without applying twice.
  */
+
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { UpstreamClient } from '../../clients/upstream-client.ts';
 import type { Config } from '../../config.ts';
-import { AppError, NotFoundError, ServiceUnavailableError } from '../../errors.ts';
+import { AppError, NotFoundError } from '../../errors.ts';
 import type { AppJobQueue } from '../../jobs/job-registry.ts';
-import { type JobContext, PermanentJobError, QueueUnavailableError } from '../../jobs/queue-types.ts';
+import { type JobContext, PermanentJobError } from '../../jobs/queue-types.ts';
 import { formatDay, parseDay } from '../../lib/calendar.ts';
 import type {
   CommitReport,
@@ -24,6 +25,7 @@ import type {
   ImportStatus,
 } from '../../models/imports.ts';
 import type { UpstreamBulkResult, UpstreamSaleLine } from '../../models/upstream.ts';
+import { queueProblem } from '../queue-problem.ts';
 import { inspectXlsx, type XlsxInspection } from './file-inspect.ts';
 import { type FileFormat, sniffFormat } from './file-sniff.ts';
 import { importDownloadsFactory } from './import-downloads.ts';
@@ -552,12 +554,6 @@ export function importServiceFactory({
     return result;
   }
 
-  /** The job queue's outage (Redis down, in shared mode) as a 503 saying what could not be done. */
-  function queueProblem(err: unknown, what: string, then: string): unknown {
-    if (!(err instanceof QueueUnavailableError)) return err;
-    return new ServiceUnavailableError('queue-unavailable', `${what}: ${err.message}; ${then}.`);
-  }
-
   /** The stored result, or the queued job's state and progress. */
   async function get(importId: string): Promise<ImportResult> {
     const result = await store.readResult(importId);
@@ -565,7 +561,7 @@ export function importServiceFactory({
     const request = await store.readRequest(importId);
     if (!request) throw new NotFoundError(`No import ${importId} (imports are kept IMPORT_RETENTION_DAYS).`);
     const job = await jobs.get('imports', importId).catch((err: unknown) => {
-      throw queueProblem(err, `The state of import ${importId} cannot be read`, 'ask again shortly');
+      throw queueProblem(err, 'ask again shortly', `The state of import ${importId} cannot be read`);
     });
     if (job?.state === 'failed') {
       const failed = baseResult(request, 'failed', job.progress);
@@ -630,8 +626,8 @@ export function importServiceFactory({
           await store.remove(importId);
           throw queueProblem(
             err,
-            'The import could not be queued',
             'nothing was kept: upload the file again shortly',
+            'The import could not be queued',
           );
         }
         return { kind: 'queued', importId, statusUrl: links(importId).self };

@@ -3,6 +3,7 @@
  * a processor renders the file into the exports directory, and the files are served only by their
  * opaque job id, to API keys or through signed, expiring links.
  */
+
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -11,18 +12,14 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { UpstreamClient } from '../../clients/upstream-client.ts';
 import type { Config } from '../../config.ts';
-import { AppError, NotFoundError, ServiceUnavailableError } from '../../errors.ts';
+import { AppError, NotFoundError } from '../../errors.ts';
 import type { AppJobQueue, RenderReportPayload, RenderReportResult } from '../../jobs/job-registry.ts';
-import {
-  type JobContext,
-  type JobInfo,
-  PermanentJobError,
-  QueueUnavailableError,
-} from '../../jobs/queue-types.ts';
+import { type JobContext, type JobInfo, PermanentJobError } from '../../jobs/queue-types.ts';
 import { businessDayFormatter, dayStartUtc, formatDay, wallClockFormatter } from '../../lib/calendar.ts';
 import type { ReportJobRequest, ReportRequestBody } from '../../models/reports.ts';
 import type { CatalogSnapshot, CatalogSnapshotService } from '../analytics/catalog-snapshot.ts';
 import type { SalesAnalyticsService } from '../analytics/sales-analytics-service.ts';
+import { queueProblem } from '../queue-problem.ts';
 import { stableJson } from '../result-cache.ts';
 import { isOrphanPart, partPathFor } from './part-files.ts';
 import type { RenderPool } from './render-pool.ts';
@@ -101,14 +98,8 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
     try {
       return (await jobs.get(QUEUE, jobId)) as JobInfo<RenderReportPayload, RenderReportResult | null> | null;
     } catch (err) {
-      throw queueError(err);
+      throw queueProblem(err);
     }
-  }
-
-  function queueError(err: unknown): unknown {
-    return err instanceof QueueUnavailableError
-      ? new ServiceUnavailableError('queue-unavailable', `${err.message}; try again shortly.`)
-      : err;
   }
 
   /** Renders a report into `path` (written to a temporary name, then renamed: never half a file). */
@@ -225,7 +216,7 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
           downloadUrl: `/api/v1/reports/${job.id}/download`,
         };
       } catch (err) {
-        throw queueError(err);
+        throw queueProblem(err);
       }
     },
 
@@ -266,7 +257,7 @@ export function reportServiceFactory(deps: ReportServiceDeps) {
           offset: filter.offset,
         };
       } catch (err) {
-        throw queueError(err);
+        throw queueProblem(err);
       }
     },
 

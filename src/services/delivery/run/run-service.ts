@@ -9,7 +9,7 @@
  * sends and finds the earlier outcome when the run is repeated.
  */
 
-import type { DeliveryLedger } from '../../../db/repos/delivery-ledger.ts';
+import { type DeliveryLedger, isSettled } from '../../../db/repos/delivery-ledger.ts';
 import type { ScheduleRunsRepo } from '../../../db/repos/schedule-runs.ts';
 import type { StoredSchedule } from '../../../db/repos/schedules.ts';
 import type { RunSchedulePayload, RunScheduleResult } from '../../../jobs/job-registry.ts';
@@ -56,7 +56,6 @@ export interface RunServiceDeps {
   now?: () => number;
 }
 
-const SETTLED = new Set(['sent', 'failed', 'unknown']);
 const FRESHNESS_POLL_MS = 60_000;
 const SLICE_CONCURRENCY = 2;
 
@@ -170,7 +169,7 @@ export function runServiceFactory(deps: RunServiceDeps) {
       state: 'pending',
     });
     const existing = await settledOf(schedule, period.key, group);
-    if (existing.every((row) => row && SETTLED.has(row.state))) {
+    if (existing.every((row) => row && isSettled(row.state))) {
       // Everyone has their outcome already: nothing to render, nothing to send.
       return group.recipients.map((r, i) => ({
         ...base(r),

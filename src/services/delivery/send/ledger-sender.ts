@@ -10,8 +10,8 @@
  * crash, or an admin's resend, sends the very message the first attempt would have.
  */
 
+import { setTimeout as wait } from 'node:timers/promises';
 import type { DeliveryLedger, DeliveryRow, DeliveryState } from '../../../db/repos/delivery-ledger.ts';
-import { abortableSleep } from '../../../lib/sleep.ts';
 import type { Slice } from '../../../models/schedules.ts';
 import type { ChannelKind, DeliveryMessage } from '../channels/channel-types.ts';
 import { ChannelError } from '../channels/channel-types.ts';
@@ -79,7 +79,7 @@ function toOutcome(row: DeliveryRow, claimed: boolean): DeliverOutcome {
 
 export function ledgerSenderFactory(deps: LedgerSenderDeps) {
   const { ledger, channels, policy, logger } = deps;
-  const sleep = deps.sleep ?? abortableSleep;
+  const sleep = deps.sleep ?? ((ms: number, signal?: AbortSignal) => wait(ms, undefined, { signal }));
   // Longer than one attempt may take (each attempt is aborted at timeoutMs): past it, nobody can
   // still be sending, so the outcome is `unknown`.
   const leaseMs = 2 * policy.timeoutMs + 5_000;
@@ -147,9 +147,17 @@ export function ledgerSenderFactory(deps: LedgerSenderDeps) {
    * Drives a row to a settled state: sends while it is `pending`, or `retrying` and due, waiting
    * out each backoff. Returns the row as it ends (or as another sender left it).
    */
-  async function drive(id: string, claimed: boolean, signal?: AbortSignal): Promise<DeliverOutcome> {
+  async function drive(
+    id: string,
+    claimed: boolean,
+    signal?: AbortSignal,
+    first?: DeliveryRow,
+  ): Promise<DeliverOutcome> {
+    // the row the claim returned is current: read it again only after something may have changed it
+    let known = first;
     for (;;) {
-      const row = await ledger.get(id);
+      const row = known ?? (await ledger.get(id));
+      known = undefined;
       if (!row) throw new Error(`delivery ${id} vanished`);
       if (row.state === 'retrying' && row.next_attempt_at) {
         const wait = Date.parse(row.next_attempt_at) - Date.now();
@@ -192,7 +200,7 @@ export function ledgerSenderFactory(deps: LedgerSenderDeps) {
         address: req.address,
         detail,
       });
-      return drive(delivery.id, claimed, signal);
+      return drive(delivery.id, claimed, signal, delivery);
     },
 
     /** Sends a `pending` row (an admin's resend, once the row was reopened). */
