@@ -4,15 +4,14 @@
  * jobs that survive the API being killed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { createSampleUpstream } from '../sample-upstream/server.ts';
+import { apiChild } from './helpers/api-child.ts';
 import { auth, build, KEYS, testSqliteFile } from './helpers/app.ts';
 import { testDatabaseUrl } from './helpers/postgres.ts';
-import { freePort } from './helpers/redis.ts';
 import { startTcpProxy } from './helpers/tcp-proxy.ts';
 import { timed, waitUntil } from './helpers/wait.ts';
 
@@ -152,54 +151,21 @@ test('PostgreSQL down mid-use: 503 problems with the reason, quickly; back witho
   assert.equal((await app.inject('/ready')).json().checks.database.ok, true);
 });
 
-async function waitHttp(url: string, deadlineMs = 30_000) {
-  await waitUntil(
-    `${url} answers`,
-    async () => {
-      try {
-        return (await fetch(url)).ok;
-      } catch {
-        return false;
-      }
-    },
-    deadlineMs,
-  );
-}
-
 test('embedded report jobs survive the API killed with SIGKILL: the running one and the queued one', async (t) => {
   const upstream = await sampleUpstream(t);
   const exportsDir = await tempDir(t, 'restart');
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = {
-    PATH: process.env.PATH,
+  const api = await apiChild(t, {
     UPSTREAM_URL: upstream.url,
-    API_KEYS: `${KEYS.admin}:admin`,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
     DATABASE_URL: testSqliteFile(),
     EXPORTS_DIR: exportsDir,
     ANALYTICS_TODAY: '2026-06-15',
     JOB_CONCURRENCY: '1',
     UPSTREAM_RETRIES: '0',
-  };
-  const start = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: 'ignore' });
-    t.after(() => child.kill('SIGKILL'));
-    return child;
-  };
-  const call = async (path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method: body ? 'POST' : 'GET',
-      headers: { 'x-api-key': KEYS.admin, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  });
+  const { base, start, call } = api;
 
   const first = start();
-  await waitHttp(`${base}/health`);
+  await api.up();
   // The days both reports read, synced while the upstream answers.
   assert.equal((await call('/api/v1/sync', { from: '2026-04-01', to: '2026-06-14' })).status, 200);
   for (const path of ['/api/v1/catalog/stores', '/api/v1/catalog/products?limit=5000']) {
@@ -226,7 +192,7 @@ test('embedded report jobs survive the API killed with SIGKILL: the running one 
   upstream.faults.update({ hang: false });
 
   start();
-  await waitHttp(`${base}/health`);
+  await api.up();
   for (const job of [running, queued]) {
     await waitUntil(
       `job ${job.body.jobId} completes after the restart`,

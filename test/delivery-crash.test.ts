@@ -5,15 +5,14 @@
  * the kill ends `sent` or `unknown`, never twice.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
-import { KEYS, testSqliteFile } from './helpers/app.ts';
-import { freePort } from './helpers/redis.ts';
+import { apiChild } from './helpers/api-child.ts';
+import { testSqliteFile } from './helpers/app.ts';
 import { smallUpstream } from './helpers/small-upstream.ts';
 import { waitUntil } from './helpers/wait.ts';
 
@@ -45,41 +44,16 @@ test('SIGKILL in the middle of a fan-out to 20 recipients: after recovery, nobod
   const smtp = await slowSmtp(t);
   const exportsDir = await mkdtemp(join(tmpdir(), 'salesflow-crash-'));
   t.after(() => rm(exportsDir, { recursive: true, force: true }));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = {
-    PATH: process.env.PATH,
+  const api = await apiChild(t, {
     UPSTREAM_URL: upstream.url,
-    API_KEYS: `${KEYS.admin}:admin`,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
     DATABASE_URL: testSqliteFile(),
     EXPORTS_DIR: exportsDir,
     ANALYTICS_TODAY: '2026-06-15',
     SMTP_URL: smtp.url,
     DELIVERY_CONCURRENCY: '2',
     DELIVERY_TIMEOUT_MS: '2000',
-  };
-  const start = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: 'ignore' });
-    t.after(() => child.kill('SIGKILL'));
-    return child;
-  };
-  const call = async (path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method: body ? 'POST' : 'GET',
-      headers: { 'x-api-key': KEYS.admin, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  const up = () =>
-    waitUntil(
-      'the API answers',
-      async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok === true,
-      30_000,
-    );
+  });
+  const { start, up, call } = api;
 
   const first = start();
   await up();
