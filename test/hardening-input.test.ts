@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { describe, test } from 'node:test';
-import { createSampleUpstream } from '../sample-upstream/server.ts';
 import { SUPPORTED_DAYS } from '../src/lib/calendar.ts';
 import { auth, build } from './helpers/app.ts';
+import { tinyUpstream } from './helpers/small-upstream.ts';
 
 type Injected = Awaited<ReturnType<Awaited<ReturnType<typeof build>>['inject']>>;
 
@@ -120,16 +120,7 @@ describe('malformed multipart uploads are a 400', () => {
 
   test('no boundary, a body cut before its closing boundary, two files', async (t) => {
     // A reachable system of record, so that the first of two files is read to its end (a dry run).
-    const upstream = await createSampleUpstream({
-      port: 0,
-      seed: 3,
-      stores: 2,
-      products: 5,
-      days: 2,
-      linesPerDay: 5,
-      logger: false,
-    });
-    t.after(() => upstream.close());
+    const upstream = await tinyUpstream(t);
     const app = await build(t, { UPSTREAM_URL: upstream.url });
     const noBoundary = problem(await send(app, 'multipart/form-data', part('file', 'a.csv', csv)), 400);
     assert.match(String(noBoundary.detail), /boundary/i);
@@ -193,16 +184,7 @@ test('oversized request heads get a 431 problem+json', async (t) => {
 });
 
 test('import: a cell over 32,767 characters is a row error, echoed in 200 characters', async (t) => {
-  const upstream = await createSampleUpstream({
-    port: 0,
-    seed: 3,
-    stores: 2,
-    products: 5,
-    days: 2,
-    linesPerDay: 5,
-    logger: false,
-  });
-  t.after(() => upstream.close());
+  const upstream = await tinyUpstream(t);
   const app = await build(t, { UPSTREAM_URL: upstream.url });
   const long = 'x'.repeat(40_000);
   const csv =

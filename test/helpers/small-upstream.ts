@@ -19,3 +19,18 @@ export async function smallUpstream(t: TestContext, seed: number): Promise<Runni
   t.after(() => upstream.close());
   return upstream;
 }
+
+/** The smallest sample upstream (2 stores, 5 products, 2 days): a system of record that answers. */
+export async function tinyUpstream(t: TestContext): Promise<RunningSampleUpstream> {
+  const upstream = await createSampleUpstream({
+    port: 0,
+    seed: 3,
+    stores: 2,
+    products: 5,
+    days: 2,
+    linesPerDay: 5,
+    logger: false,
+  });
+  t.after(() => upstream.close());
+  return upstream;
+}
