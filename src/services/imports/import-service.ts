@@ -8,23 +8,14 @@
  * job replays the same chunk keys, which the system of record answers without applying twice.
  */
 
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
-import type { UpstreamClient } from '../../clients/upstream-client.ts';
 import type { Config } from '../../config.ts';
 import { AppError, NotFoundError } from '../../errors.ts';
 import type { AppJobQueue } from '../../jobs/job-registry.ts';
 import { type JobContext, PermanentJobError } from '../../jobs/queue-types.ts';
-import { formatDay, parseDay } from '../../lib/calendar.ts';
-import type {
-  CommitReport,
-  FileIssue,
-  ImportOptions,
-  ImportResult,
-  ImportStatus,
-} from '../../models/imports.ts';
-import type { UpstreamBulkResult, UpstreamSaleLine } from '../../models/upstream.ts';
+import { parseDay } from '../../lib/calendar.ts';
+import type { FileIssue, ImportOptions, ImportResult, ImportStatus } from '../../models/imports.ts';
 import { queueProblem } from '../queue-problem.ts';
 import { inspectXlsx, type XlsxInspection } from './file-inspect.ts';
 import { type FileFormat, sniffFormat } from './file-sniff.ts';
@@ -38,14 +29,7 @@ import {
   type ImportKind,
   mapHeader,
 } from './import-fields.ts';
-import {
-  type ItemTypes,
-  type PlannedRow,
-  planImport,
-  type ReferenceData,
-  rowRanges,
-  type ValidRow,
-} from './import-plan.ts';
+import { type ItemTypes, type PlannedRow, planImport, type ValidRow } from './import-plan.ts';
 import { type RowIssue, rowValidator } from './import-rows.ts';
 import {
   type ImportDetail,
@@ -54,9 +38,9 @@ import {
   importLinks as links,
   newImportId,
 } from './import-store.ts';
+import { type ImportUpstream, importUpstreamFactory, LISTED_ISSUES } from './import-upstream.ts';
 import { type CellValue, openSheet, type SheetRow } from './sheet-reader.ts';
 
-const LISTED_ISSUES = 1000;
 const LISTED_CHANGES = 100;
 const HEADER_SEARCH_ROWS = 10;
 /** attempts of an import job; the last one records its failure as the result */
@@ -65,16 +49,7 @@ const JOB_ATTEMPTS = 3;
 export const EXAMPLE_PREFIX = 'EXAMPLE-';
 
 export interface ImportServiceDeps {
-  upstream: Pick<
-    UpstreamClient,
-    | 'getStores'
-    | 'getProducts'
-    | 'getStock'
-    | 'salesPages'
-    | 'bulkUpsertProducts'
-    | 'bulkUpsertStock'
-    | 'bulkInsertSales'
-  >;
+  upstream: ImportUpstream;
   store: ImportStore;
   jobs: AppJobQueue;
   /** caches that must forget what an import changed */
@@ -123,6 +98,7 @@ export function importServiceFactory({
   config,
   logger,
 }: ImportServiceDeps) {
+  const { recordedSales, referenceData, commit } = importUpstreamFactory({ upstream, logger });
   const limits = {
     maxEntries: config.imports.maxZipEntries,
     maxUncompressedBytes: config.imports.maxUncompressedBytes,
@@ -262,111 +238,6 @@ export function importServiceFactory({
       valid,
       issues,
       warnings,
-    };
-  }
-
-  /** Lines already recorded with the file's ids, read day by day over the days the file covers. */
-  async function recordedSales(valid: ValidRow<'sales'>[]): Promise<Map<string, UpstreamSaleLine>> {
-    const ids = new Set(valid.map((v) => v.value.id));
-    const days = [...new Set(valid.map((v) => v.value.day))].sort((a, b) => a - b);
-    const found = new Map<string, UpstreamSaleLine>();
-    let i = 0;
-    while (i < days.length) {
-      let j = i;
-      while (j + 1 < days.length && days[j + 1] === days[j]! + 1) j++;
-      for await (const page of upstream.salesPages(formatDay(days[i]!), formatDay(days[j]!))) {
-        for (const line of page.content) if (ids.has(line.id)) found.set(line.id, line);
-      }
-      i = j + 1;
-    }
-    return found;
-  }
-
-  /** What the plan compares with, except recorded sale lines: fetched while the file is read. */
-  async function referenceData(kind: ImportKind): Promise<ReferenceData> {
-    if (kind === 'products') return { stores: [], products: await upstream.getProducts() };
-    const [stores, products] = await Promise.all([upstream.getStores(), upstream.getProducts()]);
-    if (kind === 'stock') return { stores, products, stock: await upstream.getStock() };
-    return { stores, products };
-  }
-
-  function bulk(kind: ImportKind) {
-    if (kind === 'products')
-      return (items: unknown[], key: string) =>
-        upstream.bulkUpsertProducts(items as ItemTypes['products'][], { idempotencyKey: key });
-    if (kind === 'stock')
-      return (items: unknown[], key: string) =>
-        upstream.bulkUpsertStock(items as ItemTypes['stock'][], { idempotencyKey: key });
-    return (items: unknown[], key: string) =>
-      upstream.bulkInsertSales(items as ItemTypes['sales'][], { idempotencyKey: key });
-  }
-
-  /** Pushes the rows that change something, chunk by chunk; stops at the first chunk that fails. */
-  async function commit(
-    request: ImportRequest,
-    planned: PlannedRow<ImportKind>[],
-    onChunk: (done: number, total: number) => void,
-    signal?: AbortSignal,
-  ): Promise<CommitReport & { accepted: PlannedRow<ImportKind>[]; refused: Map<number, string> }> {
-    const { kind, chunkSize } = request.options;
-    const push = planned.filter((p) => p.action !== 'unchanged');
-    const chunks = Math.ceil(push.length / chunkSize);
-    const send = bulk(kind);
-    const accepted: PlannedRow<ImportKind>[] = [];
-    const failures: { row: number; message: string }[] = [];
-    let created = 0;
-    let updated = 0;
-    let chunksSent = 0;
-    let error: string | undefined;
-    for (let c = 0; c < chunks; c++) {
-      if (signal?.aborted)
-        throw new Error('the import was stopped (shutdown); it resumes from its first chunk');
-      const slice = push.slice(c * chunkSize, (c + 1) * chunkSize);
-      const items = slice.map((p) => p.item);
-      // Same import, same file rows → same key: a retried job replays a chunk that landed instead of
-      // applying it again. The rows name the content (the file of an import never changes), and a
-      // retry whose plan shifted (rows that landed are now unchanged) gets new keys. Hashing the
-      // rows rather than the serialised items spares a second JSON.stringify of every chunk.
-      const digest = createHash('sha256')
-        .update(slice.map((p) => p.row).join(','))
-        .digest('base64url')
-        .slice(0, 16);
-      const key = `${request.importId}.${c}.${digest}`;
-      let answer: UpstreamBulkResult;
-      try {
-        answer = await send(items, key);
-      } catch (err) {
-        error = `chunk ${c + 1} of ${chunks} (rows ${slice[0]!.row}–${slice.at(-1)!.row}): ${
-          err instanceof Error ? err.message : String(err)
-        }`;
-        logger.warn({ importId: request.importId, chunk: c, err }, 'import commit stopped');
-        break;
-      }
-      chunksSent++;
-      created += answer.created;
-      updated += answer.updated;
-      const refused = new Map(answer.failed.map((f) => [f.index, f.message]));
-      slice.forEach((p, j) => {
-        const message = refused.get(j);
-        if (message === undefined) accepted.push(p);
-        else failures.push({ row: p.row, message: `refused by the system of record: ${message}` });
-      });
-      onChunk(c + 1, chunks);
-    }
-    return {
-      chunks,
-      chunksSent,
-      created,
-      updated,
-      unchanged: planned.length - push.length,
-      failed: failures.length,
-      notSent: push.length - accepted.length - failures.length,
-      reachedUpstream: rowRanges(accepted.map((p) => p.row)),
-      failures: failures.slice(0, LISTED_ISSUES),
-      // every refusal, not only the listed ones: the error workbook says why each row did not land
-      refused: new Map(failures.map((f) => [f.row, f.message])),
-      ...(error ? { error } : {}),
-      accepted,
     };
   }
 
