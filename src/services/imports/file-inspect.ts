@@ -7,18 +7,17 @@
  * expand to gigabytes, and its headers may announce sizes the data does not keep. So the central
  * directory is checked against the limits first, then every entry is inflated once with its real
  * output counted (aborted as soon as it passes what was declared), and exceljs is then handed a
- * new ZIP made of the measured bytes only (`xlsxReaderInput`), never the uploaded file itself.
+ * new ZIP made of the measured bytes only (`xlsxReaderInput`, xlsx-reader-input.ts), never the
+ * uploaded file itself.
  * Within those limits one text can still run to hundreds of millions of characters, which exceljs
  * would gather whole: the XML parts pass through a guard (xml-guard.ts) that cuts such texts.
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { Readable, pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import {
   FLAG_ENCRYPTED,
-  FLAG_UTF8_NAME,
   MAX_ENTRIES,
   MAX_U32,
   METHOD_DEFLATE,
@@ -27,7 +26,6 @@ import {
   SIG_END_OF_CENTRAL_DIR,
   SIG_LOCAL_HEADER,
   SIG_ZIP64_LOCATOR,
-  VERSION_NEEDED,
 } from '../../lib/zip-format.ts';
 import { RESAVE, SAVE_AS } from './file-sniff.ts';
 import { FileRejectedError, UnsupportedFileError } from './import-errors.ts';
@@ -82,7 +80,7 @@ export interface XlsxPart {
 
 /** the end record's comment is at most this long, so the record lies in the last 22 + 65,535 bytes */
 const MAX_COMMENT = 0xffff;
-const MIB = 1024 * 1024;
+export const MIB = 1024 * 1024;
 /** an entry this big must also keep the ratio limit on its own */
 const RATIO_CHECKED_FROM = MIB;
 const MAX_CENTRAL_DIRECTORY = 32 * MIB;
@@ -96,14 +94,14 @@ const INFLATE_CHUNK = 64 * 1024;
  * import validates it; with 64 KiB batches enough of them outlived young-generation collections to
  * push the peak RSS of a 100k-row dry run from ~250 MB to ~360 MB in about half the runs.
  */
-const READER_INFLATE_CHUNK = 16 * 1024;
+export const READER_INFLATE_CHUNK = 16 * 1024;
 const MAX_MERGES_KEPT = 1000;
 /** Where exceljs's reader looks for the parts it needs (the names are fixed in its code). */
-const WORKBOOK = 'xl/workbook.xml';
-const WORKBOOK_RELS = 'xl/_rels/workbook.xml.rels';
-const STYLES = 'xl/styles.xml';
-const SHARED_STRINGS = 'xl/sharedStrings.xml';
-const SHEET_AS = 'xl/worksheets/sheet1.xml';
+export const WORKBOOK = 'xl/workbook.xml';
+export const WORKBOOK_RELS = 'xl/_rels/workbook.xml.rels';
+export const STYLES = 'xl/styles.xml';
+export const SHARED_STRINGS = 'xl/sharedStrings.xml';
+export const SHEET_AS = 'xl/worksheets/sheet1.xml';
 
 interface ZipEntry {
   name: string;
@@ -116,9 +114,9 @@ interface ZipEntry {
 }
 
 /** Part names in a workbook are case-insensitive (ECMA-376 part 2), ZIP entry names are not. */
-const partKey = (name: string) => name.toLowerCase();
+export const partKey = (name: string) => name.toLowerCase();
 
-const badZip = (detail: string) => new FileRejectedError(`${detail} ${RESAVE}`, 'bad-zip');
+export const badZip = (detail: string) => new FileRejectedError(`${detail} ${RESAVE}`, 'bad-zip');
 
 /**
  * Checks the ZIP container of a workbook against the limits, inflating every entry once (memory
@@ -388,7 +386,7 @@ async function inflateAll(
 }
 
 /** The bytes of [start, start + length), in fresh chunks (they are handed on, never reused). */
-async function* readRange(fh: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
+export async function* readRange(fh: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
   const end = start + length;
   let pos = start;
   while (pos < end) {
@@ -401,125 +399,11 @@ async function* readRange(fh: FileHandle, start: number, length: number): AsyncG
   }
 }
 
-// --- what exceljs reads ------------------------------------------------------------------------
-
 /** The XML guard of a part exceljs may read (xml-guard.ts); none for the others. */
-function guardFor(name: string): XmlGuard | undefined {
+export function guardFor(name: string): XmlGuard | undefined {
   const key = partKey(name);
   if (!key.endsWith('.xml') && !key.endsWith('.rels')) return undefined;
   return new XmlGuard(name, key === partKey(SHARED_STRINGS) ? 'sharedStrings' : 'worksheet');
-}
-
-const EMPTY_SHARED_STRINGS = Buffer.from(
-  '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>',
-);
-/** more than the stream buffers between this stream and exceljs can hold (16 to 64 KiB each) */
-const PADDING_BYTES = 2 * MIB;
-const ZEROS = Buffer.alloc(64 * 1024);
-
-type Piece = { name: string; data: Buffer } | (XlsxPart & { as: string });
-
-/**
- * The ZIP handed to exceljs's streaming reader (the file is opened on the first read): a new
- * archive of only the parts it needs for one sheet, in the order it needs them, holding what
- * `inspectXlsx` measured, inflated again, through the XML guard (whose output size the inspection
- * measured too) and stored.
- *
- * - Nothing reaches exceljs that was not measured: no entry hidden between others, no other sheet
- *   (which it would otherwise inflate and parse just to skip), and since the parts are inflated
- *   here, with their sizes checked again, not even a file changed after its inspection.
- * - Workbook, relationships, styles and shared strings come first, whatever the file's order:
- *   exceljs needs the styles to recognise dates, and it spools a sheet that comes before the
- *   shared strings to a temporary file (so a workbook without any gets an empty list). The sheet
- *   is renamed to the one name pattern exceljs accepts.
- * - unzipper emits 'end' as soon as it parses the end of the archive, even with entries still
- *   queued for exceljs, which then drops them silently: uploaded as they were, a small workbook
- *   ending with its shared strings read `{ sharedString: n }` in every text cell (see the tests).
- *   The order above has not shown it, as no temporary file is written while entries queue, but
- *   it only makes the race unlikely: a last entry bigger than every buffer in between holds
- *   unzipper back until exceljs has taken everything before it.
- */
-export function xlsxReaderInput(path: string, inspection: XlsxInspection, sheet: SheetInfo): Readable {
-  const byName = new Map(inspection.parts.map((p) => [partKey(p.name), p]));
-  const part = (name: string, as = name): Piece | undefined => {
-    const found = byName.get(partKey(name));
-    return found ? { ...found, as } : undefined;
-  };
-  const sheetPart = part(sheet.path, SHEET_AS);
-  if (!sheetPart) {
-    throw new FileRejectedError(
-      `The sheet "${sheet.name}" cannot be read: the workbook lists it, but its part ${sheet.path} is missing. ${RESAVE}`,
-      'unreadable-sheet',
-      { sheet: sheet.name },
-    );
-  }
-  const pieces = [
-    part(WORKBOOK),
-    part(WORKBOOK_RELS),
-    part(STYLES),
-    part(SHARED_STRINGS) ?? { name: SHARED_STRINGS, data: EMPTY_SHARED_STRINGS },
-    sheetPart,
-  ].filter((p): p is Piece => p !== undefined);
-  return Readable.from(canonicalZip(path, pieces), { objectMode: false });
-}
-
-async function* canonicalZip(path: string, pieces: Piece[]): AsyncGenerator<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    for (const piece of pieces) {
-      if ('data' in piece) {
-        yield localHeader(piece.name, piece.data.length);
-        yield piece.data;
-        continue;
-      }
-      yield localHeader(piece.as, piece.readerSize);
-      const guard = guardFor(piece.name);
-      let produced = 0;
-      let sent = 0;
-      for await (const chunk of partData(fh, piece)) {
-        produced += chunk.length;
-        if (produced > piece.size) break;
-        for (const bytes of guard ? guard.write(chunk) : [chunk]) {
-          sent += bytes.length;
-          yield bytes;
-        }
-      }
-      if (produced !== piece.size || sent !== piece.readerSize) {
-        throw badZip('The file changed while it was being read.');
-      }
-    }
-    yield localHeader('padding', PADDING_BYTES);
-    for (let sent = 0; sent < PADDING_BYTES; sent += ZEROS.length) yield ZEROS;
-    // an end record with no directory: unzipper reads it only to stop
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(SIG_END_OF_CENTRAL_DIR, 0);
-    yield end;
-  } finally {
-    await fh.close();
-  }
-}
-
-function partData(fh: FileHandle, part: XlsxPart): AsyncIterable<Buffer> {
-  const raw = readRange(fh, part.dataOffset, part.compressedSize);
-  if (part.method === METHOD_STORED) return raw;
-  return streamPipeline(raw, zlib.createInflateRaw({ chunkSize: READER_INFLATE_CHUNK }), () => {
-    // an error destroys the inflater, whose iteration throws it
-  });
-}
-
-/** The local header of a stored entry, sizes written in (no data descriptor), no CRC: unzipper checks none. */
-function localHeader(name: string, size: number): Buffer {
-  const nameBytes = Buffer.from(name);
-  const header = Buffer.alloc(30 + nameBytes.length);
-  header.writeUInt32LE(SIG_LOCAL_HEADER, 0);
-  header.writeUInt16LE(VERSION_NEEDED, 4);
-  header.writeUInt16LE(FLAG_UTF8_NAME, 6);
-  header.writeUInt16LE(METHOD_STORED, 8);
-  header.writeUInt32LE(size, 18);
-  header.writeUInt32LE(size, 22);
-  header.writeUInt16LE(nameBytes.length, 26);
-  nameBytes.copy(header, 30);
-  return header;
 }
 
 // --- the parts the import needs -----------------------------------------------------------------

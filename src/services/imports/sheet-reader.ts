@@ -13,15 +13,10 @@ import { pipeline, type Readable, Transform, type TransformCallback } from 'node
 import { type CsvError, parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import { AppError } from '../../errors.ts';
-import {
-  inspectXlsx,
-  type SheetInfo,
-  type XlsxInspection,
-  type XlsxLimits,
-  xlsxReaderInput,
-} from './file-inspect.ts';
+import { inspectXlsx, type SheetInfo, type XlsxInspection, type XlsxLimits } from './file-inspect.ts';
 import { type FileFormat, sniffFormat } from './file-sniff.ts';
 import { FileRejectedError, UnsupportedFileError } from './import-errors.ts';
+import { xlsxReaderInput } from './xlsx-reader-input.ts';
 
 export type CellValue = string | number | boolean | Date | { error: string } | null;
 
